@@ -1,0 +1,103 @@
+// Media URL policy: decides whether a URL coming from the kernel may be put
+// into an <img>/<video> element. Pure, never throws.
+
+export type UrlVerdict = { ok: true; url: string } | { ok: false; reason: string };
+
+export interface UrlPolicyOptions {
+  /** Allow plain `http:` to loopback hosts (localhost, 127.0.0.0/8, [::1]). Default true. */
+  allowLoopbackHttp?: boolean;
+  /** `blob:` URLs this widget created itself; only these exact URLs are allowed. */
+  ownBlobUrls?: ReadonlySet<string>;
+}
+
+/** Raster image types allowed in `data:` URLs (no SVG: it can carry script). */
+const DATA_IMAGE_RE = /^data:image\/(png|jpeg|webp|gif);base64,[A-Za-z0-9+/]*={0,2}$/i;
+const DATA_MIME_RE = /^data:([^;,]*)/i;
+const IPV4_LOOPBACK_RE = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+// C0 controls and space, which the URL parser also strips at both ends.
+const EDGE_JUNK_RE = /^[\u0000-\u0020]+|[\u0000-\u0020]+$/g;
+const MAX_SHOWN = 60;
+
+function refuse(reason: string): UrlVerdict {
+  return { ok: false, reason };
+}
+
+/** A short, printable form of a URL for error messages. */
+function shorten(s: string): string {
+  const printable = s.replace(/[\u0000-\u001f\u007f]/g, "?");
+  return printable.length > MAX_SHOWN ? `${printable.slice(0, MAX_SHOWN)}…` : printable;
+}
+
+/** True for hosts that are loopback by definition: localhost, 127.0.0.0/8, [::1]. */
+export function isLoopbackHostname(hostname: string): boolean {
+  // `hostname` comes from the WHATWG URL parser, so it is lower-cased, IPv4 is
+  // canonical dotted-quad (0x7f.1 -> 127.0.0.1) and IPv6 is compressed ([::1]).
+  return hostname === "localhost" || hostname === "[::1]" || IPV4_LOOPBACK_RE.test(hostname);
+}
+
+export function checkMediaUrl(raw: string, opts: UrlPolicyOptions = {}): UrlVerdict {
+  try {
+    return check(raw, opts);
+  } catch {
+    // Defensive only: nothing in check() is expected to throw.
+    return refuse("URL could not be checked");
+  }
+}
+
+function check(raw: unknown, opts: UrlPolicyOptions): UrlVerdict {
+  if (typeof raw !== "string") {
+    return refuse("URL is not a string");
+  }
+  const trimmed = raw.replace(EDGE_JUNK_RE, "");
+  if (trimmed === "") {
+    return refuse("URL is empty");
+  }
+
+  let parsed: URL;
+  try {
+    parsed = new URL(trimmed);
+  } catch {
+    return refuse(`not an absolute URL: "${shorten(trimmed)}" (relative or unparseable URLs are refused)`);
+  }
+
+  const scheme = parsed.protocol.toLowerCase();
+  switch (scheme) {
+    case "https:":
+      return { ok: true, url: parsed.href };
+
+    case "http:": {
+      if (!isLoopbackHostname(parsed.hostname)) {
+        return refuse(
+          `plain http: is only allowed for loopback hosts (localhost, 127.0.0.0/8, [::1]), not "${shorten(parsed.hostname)}"; use https:`,
+        );
+      }
+      if (opts.allowLoopbackHttp === false) {
+        return refuse(`plain http: is disabled, even to loopback host "${parsed.hostname}"`);
+      }
+      return { ok: true, url: parsed.href };
+    }
+
+    case "blob:": {
+      if (opts.ownBlobUrls?.has(trimmed)) {
+        return { ok: true, url: trimmed };
+      }
+      return refuse("blob: URL was not created by this widget");
+    }
+
+    case "data:": {
+      if (DATA_IMAGE_RE.test(trimmed)) {
+        return { ok: true, url: trimmed };
+      }
+      const mime = DATA_MIME_RE.exec(trimmed)?.[1]?.trim().toLowerCase() ?? "";
+      if (/^image\/(png|jpeg|webp|gif)$/.test(mime)) {
+        return refuse(`data:${mime} URL must be base64-encoded (";base64,") with a valid base64 payload`);
+      }
+      return refuse(
+        `data: URL of type "${shorten(mime || "(none)")}" is not allowed (only base64 image/png, image/jpeg, image/webp, image/gif)`,
+      );
+    }
+
+    default:
+      return refuse(`scheme "${shorten(scheme)}" is not allowed (only https:, loopback http:, own blob:, base64 image data:)`);
+  }
+}
