@@ -1,0 +1,193 @@
+"""``conduit-widget``: run the local Conduit, or the demo (the local Conduit plus JupyterLab)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+
+from conduit_widget._version import __version__
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="conduit-widget", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"conduit-widget {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the local Conduit-compatible server")
+    _server_options(serve)
+    serve.add_argument("-v", "--verbose", action="store_true", help="log every request (keys redacted)")
+
+    demo = commands.add_parser("demo", help="run the local Conduit and JupyterLab on the quickstart notebook")
+    demo.add_argument("--notebook", default="notebooks/quickstart.ipynb", help="notebook to open")
+    demo.add_argument("--lab-port", type=int, default=8888, help="JupyterLab's port (default 8888)")
+    demo.add_argument("--no-browser", action="store_true", help="do not open a browser (headless machines)")
+    _server_options(demo, default_port=0)
+    return parser
+
+
+def _server_options(parser: argparse.ArgumentParser, default_port: int = 5000) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=int, default=default_port, help=f"port (default {default_port}; 0 picks one)")
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get("CONDUIT_API_KEY"),
+        help="virtual key clients must send (default: $CONDUIT_API_KEY, else a new random condt_ key)",
+    )
+    parser.add_argument("--speed", type=_positive_float, default=1.0, help="divide every delay by this (default 1)")
+    parser.add_argument(
+        "--events",
+        choices=["conduit", "seed", "both"],
+        default="both",
+        help="hub event dialect: a real Conduit's, the seed document's, or both (default)",
+    )
+    parser.add_argument("--data-dir", type=Path, help="keep tasks and media here across restarts (default: temporary)")
+    parser.add_argument("--rate-limit", type=int, metavar="N", help="allow N create requests a minute per key")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        return _demo(args)
+    except KeyboardInterrupt:
+        return 130
+    except (ValueError, OSError) as exc:  # bad settings or a busy port: say so, without a traceback
+        print(f"conduit-widget: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from conduit_widget.server import LocalConduit
+
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(message)s")
+    if not args.verbose:
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    server = LocalConduit(
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key,
+        speed=args.speed,
+        events=args.events,
+        data_dir=args.data_dir,
+        rate_limit_per_minute=args.rate_limit,
+    )
+
+    async def run() -> None:
+        async with server:
+            print(f"Local Conduit {__version__} listening on {server.base_url}", flush=True)
+            if args.host not in ("127.0.0.1", "localhost", "::1"):
+                print(f"warning: bound to {args.host}: other machines can reach it", flush=True)
+            if args.api_key is None:
+                # Printed once, to the terminal that started the server; it is never logged.
+                print(f"Virtual key: {server.api_key}", flush=True)
+            print(f"  export CONDUIT_BASE_URL={server.base_url}", flush=True)
+            print("Press Ctrl+C to stop.", flush=True)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await stop.wait()
+
+    asyncio.run(run())
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    notebook = Path(args.notebook)
+    if not notebook.is_file():
+        print(f"conduit-widget: error: no notebook at {notebook}", file=sys.stderr)
+        return 2
+    jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or shutil.which("jupyter")
+    if jupyter is None:
+        print(
+            "conduit-widget: error: JupyterLab is not installed here (pip install jupyterlab)",
+            file=sys.stderr,
+        )
+        return 2
+    key = args.api_key or f"condt_{secrets.token_urlsafe(24)}"
+    port = args.port or _free_port(args.host)
+    base_url = f"http://{args.host}:{port}"
+    server_cmd = [
+        sys.executable,
+        "-m",
+        "conduit_widget.cli",
+        "serve",
+        "--host",
+        args.host,
+        "--port",
+        str(port),
+    ]
+    server_cmd += ["--speed", str(args.speed), "--events", args.events]
+    if args.data_dir:
+        server_cmd += ["--data-dir", str(args.data_dir)]
+    # The key travels in the environment, never on a command line other users could read in `ps`.
+    env = {**os.environ, "CONDUIT_BASE_URL": base_url, "CONDUIT_API_KEY": key}
+    server = subprocess.Popen(server_cmd, env=env, stdout=subprocess.DEVNULL)
+    try:
+        _wait_healthy(base_url, server)
+        token = secrets.token_urlsafe(16)
+        lab_cmd = [
+            jupyter,
+            "lab",
+            str(notebook),
+            f"--ServerApp.port={args.lab_port}",
+            "--ServerApp.ip=127.0.0.1",
+        ]
+        lab_cmd += [f"--IdentityProvider.token={token}", "--ServerApp.port_retries=50"]
+        if args.no_browser:
+            lab_cmd.append("--no-browser")
+        print(f"Local Conduit: {base_url}", flush=True)
+        print("JupyterLab is starting; it prints its URL (with the token) below.", flush=True)
+        lab = subprocess.Popen(lab_cmd, env=env)
+        return lab.wait()
+    finally:
+        server.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server.wait(10)
+
+
+def _free_port(host: str) -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise OSError(f"the local Conduit exited with code {process.returncode} before it was ready")
+        with contextlib.suppress(OSError), urllib.request.urlopen(base_url + "/health", timeout=1):  # noqa: S310
+            return  # our own loopback URL answered
+        time.sleep(0.1)
+    raise OSError(f"the local Conduit did not answer at {base_url} within {timeout:.0f} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

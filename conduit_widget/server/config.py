@@ -1,0 +1,34 @@
+"""Settings of one local Conduit server, with the defaults a real gateway would have."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Events = Literal["conduit", "seed", "both"]
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 5000
+    api_keys: tuple[str, ...] = field(default=(), repr=False)
+    speed: float = 1.0  # every delay is divided by this
+    events: Events = "both"
+    data_dir: Path | None = None
+    keepalive_interval: float = 15.0  # ASP.NET's HubOptions default; real Conduit uses 30
+    client_timeout: float = 60.0  # Conduit's ClientTimeoutInterval
+    handshake_timeout: float = 15.0
+    max_hub_message: int = 32 * 1024  # Conduit's MaximumReceiveMessageSize
+    max_body: int = 1024 * 1024
+    rate_limit_per_minute: int | None = None  # per key, on the create routes
+    max_retries: int = 3
+
+    def __post_init__(self) -> None:
+        if self.speed <= 0:
+            raise ValueError(f"speed must be a positive number, got {self.speed}")
+        if self.events not in ("conduit", "seed", "both"):
+            raise ValueError(f"events must be 'conduit', 'seed' or 'both', got {self.events!r}")
+        if self.rate_limit_per_minute is not None and self.rate_limit_per_minute < 1:
+            raise ValueError(f"rate limit must be at least 1 request a minute, got {self.rate_limit_per_minute}")

@@ -1,0 +1,186 @@
+"""`LocalConduit`: the local Conduit as an object to start from Python, on a loop or in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import socket
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from aiohttp import web
+
+from conduit_widget.protocol import KEY_PREFIX
+from conduit_widget.server.app import CONTEXT, build_app
+from conduit_widget.server.auth import RedactingAccessLogger
+from conduit_widget.server.config import Events, ServerConfig
+
+
+def generate_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(24)
+
+
+def check_key(key: str) -> str:
+    if not isinstance(key, str) or not key.startswith(KEY_PREFIX) or len(key) < len(KEY_PREFIX) + 8:
+        raise ValueError(f"A Conduit virtual key starts with '{KEY_PREFIX}' followed by at least 8 characters.")
+    if any(c.isspace() for c in key):
+        raise ValueError("A Conduit virtual key cannot contain spaces.")
+    return key
+
+
+class LocalConduit:
+    """A Conduit-compatible server on this machine, rendering real images and videos.
+
+    ``async with LocalConduit() as server:`` runs it on the current event loop (a notebook's included);
+    ``with LocalConduit() as server:`` runs it on a loop of its own in a background thread.
+    ``port=0`` picks a free port; ``base_url`` is known as soon as the object starts.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str | None = None,
+        extra_keys: tuple[str, ...] = (),
+        speed: float = 1.0,
+        events: Events = "both",
+        data_dir: str | Path | None = None,
+        rate_limit_per_minute: int | None = None,
+        keepalive_interval: float = 15.0,
+        client_timeout: float = 60.0,
+    ) -> None:
+        self._api_key = check_key(api_key) if api_key is not None else generate_key()
+        self.config = ServerConfig(
+            host=host,
+            port=port,
+            api_keys=(self._api_key, *(check_key(k) for k in extra_keys)),
+            speed=speed,
+            events=events,
+            data_dir=Path(data_dir) if data_dir is not None else None,
+            rate_limit_per_minute=rate_limit_per_minute,
+            keepalive_interval=keepalive_interval,
+            client_timeout=client_timeout,
+        )
+        self._socket: socket.socket | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def api_key(self) -> str:
+        return self._api_key
+
+    @property
+    def base_url(self) -> str:
+        if self._socket is None:
+            raise RuntimeError("LocalConduit has not been started yet, so it has no port.")
+        host, port = self._socket.getsockname()[:2]
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None
+
+    def __repr__(self) -> str:
+        where = self.base_url if self._socket is not None else "not started"
+        return f"<LocalConduit {where} speed={self.config.speed:g} events={self.config.events}>"
+
+    # -- on the current event loop -------------------------------------------------------------
+
+    def _bind(self) -> None:
+        if self._socket is None:
+            # Bound before the loop serves it, so base_url is known at once; connections wait in the backlog.
+            self._socket = socket.create_server((self.config.host, self.config.port), backlog=512)
+
+    async def start(self) -> Self:
+        if self._runner is not None:
+            return self
+        self._bind()
+        assert self._socket is not None
+        runner = web.AppRunner(
+            build_app(self.config, self.base_url), access_log_class=RedactingAccessLogger, shutdown_timeout=1.0
+        )
+        await runner.setup()
+        await web.SockSite(runner, self._socket).start()
+        self._runner = runner
+        return self
+
+    def start_background(self) -> asyncio.Task[Self]:
+        """Start on the running loop without waiting (for code that cannot ``await``, like a widget's
+        constructor); ``base_url`` is usable at once and requests queue until the server is up."""
+        self._bind()
+        return asyncio.get_running_loop().create_task(self.start())
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    def drop_connections(self) -> int:
+        """Cut every hub connection as a network failure would (failure injection for tests)."""
+        if self._runner is None:
+            return 0
+        hubs = self._runner.app[CONTEXT].hubs
+        if self._loop is not None and self._loop is not _running_loop():
+
+            async def drop() -> int:
+                return hubs.drop_connections()
+
+            return asyncio.run_coroutine_threadsafe(drop(), self._loop).result(10)
+        return hubs.drop_connections()
+
+    # -- in a thread of its own ----------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                loop.run_until_complete(self.start())
+            except BaseException as exc:
+                failure.append(exc)
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self.stop())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="local-conduit", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            raise failure[0]
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(30)
+            self._thread = self._loop = None
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    with contextlib.suppress(RuntimeError):
+        return asyncio.get_running_loop()
+    return None

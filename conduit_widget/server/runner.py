@@ -1,0 +1,248 @@
+"""Runs generation tasks the way a provider would: paced steps with progress, then real media.
+
+Pacing is asyncio sleeps divided by the server's speed; the rendering itself (Pillow, PyAV) runs in worker
+threads so the event loop keeps serving hubs and routes meanwhile. State changes are saved to the store
+before they are announced, so a client that polls after an event never sees an older state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from pathlib import Path
+from typing import Final
+
+from conduit_widget import protocol
+from conduit_widget.server import events
+from conduit_widget.server.catalogue import find_model
+from conduit_widget.server.config import ServerConfig
+from conduit_widget.server.hub.hubs import Hubs
+from conduit_widget.server.media import VideoWriter, render_image
+from conduit_widget.server.store import TaskRecord, TaskStore, utcnow
+
+log = logging.getLogger(__name__)
+
+QUEUE_SECONDS: Final = 0.2
+IMAGE_SECONDS: Final = 5.0  # per image at speed 1, like a hosted diffusion model
+IMAGE_STEPS: Final = 20
+VIDEO_SETUP_SECONDS: Final = 1.5
+VIDEO_SECONDS_PER_SECOND: Final = 3.25  # a 4 s clip takes about 15 s at speed 1
+FAIL_AT: Final = 0.4  # test-fail gives up this far in
+HANG_AT: Final = 0.5  # test-hang stops here
+
+
+class _Failure(Exception):
+    def __init__(self, message: str, code: str, retryable: bool) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable
+
+
+class TaskRunner:
+    def __init__(self, config: ServerConfig, store: TaskStore, hubs: Hubs, media_dir: Path) -> None:
+        self._config = config
+        self._store = store
+        self._hubs = hubs
+        self._media_dir = media_dir
+        self._running: dict[str, asyncio.Task[None]] = {}
+
+    @property
+    def active_count(self) -> int:
+        return len(self._running)
+
+    def start(self, record: TaskRecord) -> None:
+        task = asyncio.create_task(self._run(record), name=f"conduit-task-{record.id}")
+        self._running[record.id] = task
+        task.add_done_callback(lambda _: self._running.pop(record.id, None))
+
+    def resume_unfinished(self, base_url: str) -> int:
+        """Start again every task a previous run of the server left unfinished; its events will carry
+        media URLs on `base_url`, since the origin it was created through may be gone."""
+        unfinished = self._store.unfinished()
+        for record in unfinished:
+            record.base_url = base_url
+            record.status, record.progress, record.message = (
+                protocol.PENDING,
+                0,
+                "Resumed after a server restart",
+            )
+            self._store.save(record)
+            self.start(record)
+        return len(unfinished)
+
+    def cancel(self, record: TaskRecord, reason: str) -> None:
+        task = self._running.pop(record.id, None)
+        if task is not None:
+            task.cancel()
+        record.status, record.message, record.completed_at = protocol.CANCELLED, reason, utcnow()
+        self._store.save(record)
+        self._publish(record, events.cancelled(record, self._config.events, reason))
+
+    async def close(self) -> None:
+        """Stop work without marking tasks cancelled: a restart on the same data dir resumes them."""
+        tasks = list(self._running.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # -- one task ----------------------------------------------------------------------------
+
+    async def _run(self, record: TaskRecord) -> None:
+        model = find_model(record.model, record.kind)
+        slowdown = model.slowdown if model else 1.0
+        try:
+            await self._sleep(QUEUE_SECONDS, slowdown)
+            record.status, record.started_at, record.progress = protocol.PROCESSING, utcnow(), 0
+            record.message = "Starting"
+            self._store.save(record)
+            if record.kind == "image":
+                await self._run_image(record, slowdown)
+            else:
+                await self._run_video(record, slowdown)
+        except _Failure as failure:
+            record.status, record.error, record.error_code = protocol.FAILED, str(failure), failure.code
+            record.is_retryable, record.completed_at = failure.retryable, utcnow()
+            self._store.save(record)
+            self._publish(record, events.failed(record, self._config.events, self._config.max_retries))
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("task %s failed inside the local Conduit", record.id)
+            record.status, record.error, record.error_code = (
+                protocol.FAILED,
+                f"Internal error: {exc}",
+                "INTERNAL",
+            )
+            record.is_retryable, record.completed_at = True, utcnow()
+            self._store.save(record)
+            self._publish(record, events.failed(record, self._config.events, self._config.max_retries))
+            return
+        record.status, record.progress, record.completed_at = protocol.COMPLETED, 100, utcnow()
+        record.message = "Completed"
+        assert record.started_at is not None
+        record.media_info["generation_seconds"] = round((record.completed_at - record.started_at).total_seconds(), 3)
+        self._store.save(record)
+        self._publish(record, events.completed(record, self._config.events))
+
+    async def _run_image(self, record: TaskRecord, slowdown: float) -> None:
+        n, steps = record.params["n"], IMAGE_STEPS
+        self._progress(record, "processing", 0, n, percent=0, message="Starting")
+        for index in range(n):
+            for step in range(1, steps + 1):
+                await self._sleep(IMAGE_SECONDS / steps, slowdown)
+                fraction = (index * steps + step) / (n * steps)
+                await self._inject(record, fraction)
+                suffix = f" (image {index + 1} of {n})" if n > 1 else ""
+                # Stays below 100 until the files are stored: 100 means "done", only sent on completion.
+                self._progress(
+                    record,
+                    "processing",
+                    index,
+                    n,
+                    percent=int(99 * fraction),
+                    message=f"Sampling step {step}/{steps}{suffix}",
+                )
+            png = await asyncio.to_thread(
+                render_image,
+                record.prompt,
+                seed=record.params["seed"],
+                width=record.params["width"],
+                height=record.params["height"],
+                index=index,
+            )
+            name = f"image-{index}.png"
+            await self._write(record, name, png)
+            record.media.append(name)
+            self._progress(
+                record,
+                "storing",
+                index + 1,
+                n,
+                percent=record.progress,
+                message=f"Processed {index + 1} of {n} images",
+            )
+
+    async def _run_video(self, record: TaskRecord, slowdown: float) -> None:
+        params = record.params
+        writer = VideoWriter(
+            record.prompt,
+            seed=params["seed"],
+            width=params["width"],
+            height=params["height"],
+            duration=params["duration"],
+            fps=params["fps"],
+        )
+        total = writer.total_frames
+        estimate = (VIDEO_SETUP_SECONDS + VIDEO_SECONDS_PER_SECOND * params["duration"]) * slowdown
+        self._publish(record, events.started(record, self._config.events, estimate / self._config.speed))
+        try:
+            self._progress(record, "initializing", 0, total, percent=0, message="Loading the local video model")
+            await self._sleep(VIDEO_SETUP_SECONDS, slowdown)
+            self._progress(record, "initializing", 0, total, percent=5, message="Model ready")
+            chunks = max(8, round(params["duration"] * 4))
+            per_chunk = VIDEO_SECONDS_PER_SECOND * params["duration"] / chunks
+            per_write = -(-total // chunks)  # ceiling division
+            while writer.frames_written < total:
+                started = time.monotonic()
+                await asyncio.to_thread(writer.write_frames, per_write)
+                fraction = writer.frames_written / total
+                await self._inject(record, fraction)
+                self._progress(
+                    record,
+                    "processing_frames",
+                    writer.frames_written,
+                    total,
+                    percent=5 + int(85 * fraction),
+                    message=f"Rendered frame {writer.frames_written} of {total}",
+                )
+                await self._sleep(max(0.0, per_chunk - (time.monotonic() - started) * self._config.speed), slowdown)
+            self._progress(record, "encoding", total, total, percent=92, message="Encoding H.264")
+            video = await asyncio.to_thread(writer.finish)
+        finally:
+            writer.close()
+        self._progress(record, "finalizing", total, total, percent=97, message="Storing the video")
+        await self._write(record, "video.mp4", video.data)
+        await self._write(record, "poster.png", video.poster_png)
+        record.media, record.poster = ["video.mp4"], "poster.png"
+        record.media_info.update(
+            duration=video.duration,
+            file_size=len(video.data),
+            codec=video.codec,
+            mime_type=video.mime_type,
+            frames=video.frames,
+        )
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _progress(self, record: TaskRecord, stage: str, done: int, total: int, *, percent: int, message: str) -> None:
+        # Progress lives in memory only: a restart begins the task again, so persisting it buys nothing.
+        record.progress, record.message, record.updated_at = percent, message, utcnow()
+        self._publish(record, events.progress(record, self._config.events, stage=stage, done=done, total=total))
+
+    async def _inject(self, record: TaskRecord, fraction: float) -> None:
+        if record.model == protocol.TEST_FAIL_MODEL and fraction >= FAIL_AT:
+            raise _Failure(
+                f"The provider failed part-way through (model '{protocol.TEST_FAIL_MODEL}' always does).",
+                "PROVIDER_ERROR",
+                retryable=True,
+            )
+        if record.model == protocol.TEST_HANG_MODEL and fraction >= HANG_AT:
+            record.message = f"Waiting for the provider (model '{protocol.TEST_HANG_MODEL}' never finishes)"
+            self._store.save(record)
+            await asyncio.get_running_loop().create_future()  # until cancelled
+
+    async def _sleep(self, seconds: float, slowdown: float) -> None:
+        await asyncio.sleep(seconds * slowdown / self._config.speed)
+
+    async def _write(self, record: TaskRecord, name: str, data: bytes) -> None:
+        folder = self._media_dir / record.id
+        await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread((folder / name).write_bytes, data)
+
+    def _publish(self, record: TaskRecord, hub_events: list[events.HubEvent]) -> None:
+        self._hubs.publish(record.kind, record.id, hub_events)
