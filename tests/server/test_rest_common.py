@@ -1,0 +1,122 @@
+"""Auth, models, media, limits: what every route of the local Conduit shares."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+
+from conduit_widget.server import LocalConduit
+from tests.server.helpers import client, create_image, wait_image
+
+PROTECTED = [
+    ("POST", "/v1/images/generations/async"),
+    ("GET", "/v1/images/generations/x/status"),
+    ("DELETE", "/v1/images/generations/x"),
+    ("POST", "/v1/videos/generations/async"),
+    ("GET", "/v1/videos/generations/tasks/x"),
+    ("DELETE", "/v1/videos/generations/x"),
+    ("GET", "/v1/models"),
+    ("POST", "/hubs/image-generation/negotiate"),
+    ("POST", "/hubs/video-generation/negotiate"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED)
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer condt_not-a-real-key"}, {"X-API-Key": "nope"}])
+def test_a_missing_or_wrong_key_gets_401_with_an_empty_body(conduit, method, path, headers):
+    response = httpx.request(method, conduit.base_url + path, headers=headers, json={})
+    assert response.status_code == 401
+    assert response.content == b""
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ({"headers": {"Authorization": "Bearer {key}"}}, 200),
+        ({"headers": {"Authorization": "bearer {key}"}}, 200),
+        ({"headers": {"X-API-Key": "{key}"}}, 200),
+        ({"params": {"api_key": "{key}"}}, 401),  # query keys count on hub paths only, as on Conduit
+    ],
+)
+def test_keys_are_read_where_conduit_reads_them(conduit, where, expected):
+    kwargs = {part: {k: v.format(key=conduit.api_key) for k, v in values.items()} for part, values in where.items()}
+    assert httpx.get(conduit.base_url + "/v1/models", **kwargs).status_code == expected
+
+
+@pytest.mark.parametrize("param", ["access_token", "api_key"])
+def test_hub_paths_take_the_key_from_the_query(conduit, param):
+    response = httpx.post(f"{conduit.base_url}/hubs/image-generation/negotiate", params={param: conduit.api_key})
+    assert response.status_code == 200
+
+
+def test_models_lists_local_renderers_and_the_seeds_names_but_not_test_models(conduit):
+    with client(conduit) as http:
+        body = http.get("/v1/models").json()
+    assert body["object"] == "list"
+    kinds = {m["id"]: m["type"] for m in body["data"]}
+    assert kinds == {
+        "local-image": "image",
+        "local-video": "video",
+        "dall-e-3": "image",
+        "gpt-image-1": "image",
+        "minimax-video": "video",
+    }
+    assert all(m["object"] == "model" for m in body["data"])
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/media/../tasks.sqlite3",
+        "/v1/media/%2e%2e/tasks.sqlite3",
+        "/v1/media/00000000-0000-0000-0000-000000000000/..%2f..%2ftasks.sqlite3",
+        "/v1/media/00000000-0000-0000-0000-000000000000/image-0.png",
+        "/v1/media/not-a-task/image-0.png",
+    ],
+)
+def test_media_paths_outside_a_tasks_files_are_404(conduit, path):
+    response = httpx.get(conduit.base_url + path)
+    # httpx folds "/media/../x" to "/v1/x", which then lacks a key (401); the rest reach the media route.
+    assert response.status_code in (401, 404)
+    assert b"SQLite" not in response.content
+
+
+def test_health_needs_no_key(conduit):
+    assert httpx.get(conduit.base_url + "/health").json()["status"] == "Healthy"
+
+
+def test_rate_limit_answers_429_with_retry_after_per_key():
+    with LocalConduit(speed=100, rate_limit_per_minute=2) as server, client(server) as http:
+        for _ in range(2):
+            create_image(http, size="64x64")
+        refused = http.post("/v1/images/generations/async", json={"prompt": "a fox", "model": "dall-e-3"})
+        assert refused.status_code == 429
+        assert refused.content == b""
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+
+
+def test_the_key_never_appears_in_the_servers_logs_or_repr(caplog):
+    caplog.set_level(logging.DEBUG)
+    with LocalConduit(speed=100) as server, client(server) as http:
+        assert server.api_key not in repr(server)
+        assert server.api_key not in repr(server.config)
+        http.post(f"/hubs/image-generation/negotiate?access_token={server.api_key}")
+        wait_image(http, create_image(http, size="64x64"))
+        http.get("/v1/images/generations/nope/status")
+    # httpx, the test's own client, logs the URL it was given; only the server's loggers are in question.
+    server_records = [r for r in caplog.records if r.name.startswith(("conduit_widget", "aiohttp"))]
+    assert any(r.name == "aiohttp.access" and "/negotiate" in r.getMessage() for r in server_records)
+    assert all(server.api_key not in r.getMessage() for r in server_records)
+
+
+def test_it_binds_to_loopback_by_default():
+    with LocalConduit() as server:
+        assert server.base_url.startswith("http://127.0.0.1:")
+
+
+@pytest.mark.parametrize("key", ["sk-123456789", "condt_", "condt_ has spaces"])
+def test_a_key_that_is_not_a_conduit_virtual_key_is_refused_up_front(key):
+    with pytest.raises(ValueError, match="virtual key"):
+        LocalConduit(api_key=key)
