@@ -1,0 +1,53 @@
+# The two commands a newcomer runs are `make demo` and `make test`; the rest are steps of those two.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+ARGS   ?=
+
+.PHONY: demo test install install-dev frontend lint test-py test-js clean
+
+demo: install
+	$(BIN)/conduit-widget demo $(ARGS)
+
+test: install-dev lint test-js test-py
+
+# --- set-up ---------------------------------------------------------------------------------------
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+js/node_modules/.package-lock.json: js/package.json js/package-lock.json
+	cd js && npm ci --no-audit --no-fund
+	touch $@
+
+frontend: js/node_modules/.package-lock.json
+	cd js && npm run build
+
+# The package installs editable, with its front end built first (the hatch build hook would skip an
+# existing build, so building here keeps static/ in step with js/).
+$(VENV)/.installed: pyproject.toml js/node_modules/.package-lock.json $(wildcard js/*.ts js/*.css) | $(BIN)/python
+	cd js && npm run build
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# --- checks ---------------------------------------------------------------------------------------
+lint: install-dev
+	$(BIN)/ruff check conduit_widget tests
+	$(BIN)/ruff format --check conduit_widget tests
+	$(BIN)/mypy
+
+test-js: js/node_modules/.package-lock.json
+	cd js && npm run typecheck && npm test
+
+test-py: install-dev
+	$(BIN)/pytest tests notebooks --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
+
+clean:
+	rm -rf $(VENV) js/node_modules conduit_widget/static .pytest_cache .mypy_cache .ruff_cache
