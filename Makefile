@@ -27,7 +27,7 @@ frontend: js/node_modules/.package-lock.json
 # existing build, so building here keeps static/ in step with js/).
 $(VENV)/.installed: pyproject.toml js/node_modules/.package-lock.json $(wildcard js/*.ts js/*.css) | $(BIN)/python
 	cd js && npm run build
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e ".[demo]"
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed

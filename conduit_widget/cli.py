@@ -41,7 +41,12 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="run the local Conduit and JupyterLab on the quickstart notebook")
     demo.add_argument("--notebook", default="notebooks/quickstart.ipynb", help="notebook to open")
-    demo.add_argument("--lab-port", type=int, default=8888, help="JupyterLab's port (default 8888)")
+    demo.add_argument(
+        "--lab-port",
+        type=int,
+        default=8888,
+        help="JupyterLab's port (default 8888; another free one if taken, or if 0)",
+    )
     demo.add_argument("--no-browser", action="store_true", help="do not open a browser (headless machines)")
     _server_options(demo, default_port=0)
     return parser
@@ -116,10 +121,17 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    notebook = Path(args.notebook)
+    notebook = Path(args.notebook).resolve()
     if not notebook.is_file():
-        print(f"conduit-widget: error: no notebook at {notebook}", file=sys.stderr)
+        print(f"conduit-widget: error: no notebook at {args.notebook}", file=sys.stderr)
         return 2
+    if not notebook.is_relative_to(Path.cwd()):
+        print(
+            "conduit-widget: error: the notebook must be inside this folder (JupyterLab serves from here)",
+            file=sys.stderr,
+        )
+        return 2
+    notebook = notebook.relative_to(Path.cwd())
     jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or shutil.which("jupyter")
     if jupyter is None:
         print(
@@ -147,26 +159,44 @@ def _demo(args: argparse.Namespace) -> int:
     env = {**os.environ, "CONDUIT_BASE_URL": base_url, "CONDUIT_API_KEY": key}
     server = subprocess.Popen(server_cmd, env=env, stdout=subprocess.DEVNULL)
     try:
-        _wait_healthy(base_url, server)
+        _wait_ready(base_url + "/health", server, "the local Conduit")
         token = secrets.token_urlsafe(16)
-        lab_cmd = [
-            jupyter,
-            "lab",
-            str(notebook),
-            f"--ServerApp.port={args.lab_port}",
-            "--ServerApp.ip=127.0.0.1",
-        ]
-        lab_cmd += [f"--IdentityProvider.token={token}", "--ServerApp.port_retries=50"]
+        lab_port = args.lab_port if args.lab_port and _port_is_free(args.lab_port) else _free_port("127.0.0.1")
+        lab_cmd = [jupyter, "lab", f"--ServerApp.port={lab_port}", "--ServerApp.port_retries=0"]
+        lab_cmd += ["--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", "--ServerApp.log_level=WARN"]
+        lab_cmd += ["--LabApp.default_url=/lab/tree/" + notebook.as_posix()]
         if args.no_browser:
             lab_cmd.append("--no-browser")
-        print(f"Local Conduit: {base_url}", flush=True)
-        print("JupyterLab is starting; it prints its URL (with the token) below.", flush=True)
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            lab_cmd.append("--allow-root")  # containers and CI run as root; Jupyter refuses without this
         lab = subprocess.Popen(lab_cmd, env=env)
-        return lab.wait()
+        try:
+            _wait_ready(f"http://127.0.0.1:{lab_port}/api/status?token={token}", lab, "JupyterLab", timeout=120)
+            print(f"\nLocal Conduit: {base_url}", flush=True)
+            print(
+                f"Open this URL: http://127.0.0.1:{lab_port}/lab/tree/{notebook.as_posix()}?token={token}", flush=True
+            )
+            print("Press Ctrl+C to stop both.\n", flush=True)
+            return lab.wait()
+        finally:
+            lab.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                lab.wait(10)
     finally:
         server.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
             server.wait(10)
+
+
+def _port_is_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def _free_port(host: str) -> int:
@@ -178,15 +208,15 @@ def _free_port(host: str) -> int:
         return port
 
 
-def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+def _wait_ready(url: str, process: subprocess.Popen[bytes], name: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise OSError(f"the local Conduit exited with code {process.returncode} before it was ready")
-        with contextlib.suppress(OSError), urllib.request.urlopen(base_url + "/health", timeout=1):  # noqa: S310
+            raise OSError(f"{name} exited with code {process.returncode} before it was ready")
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1):  # noqa: S310
             return  # our own loopback URL answered
         time.sleep(0.1)
-    raise OSError(f"the local Conduit did not answer at {base_url} within {timeout:.0f} s")
+    raise OSError(f"{name} did not answer within {timeout:.0f} s")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,103 @@
+"""The command line: `conduit-widget serve` and `conduit-widget demo`, run as a user would run them."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _lines_until(process: subprocess.Popen[str], pattern: str, timeout: float) -> re.Match[str]:
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        seen.append(line)
+        match = re.search(pattern, line)
+        if match:
+            return match
+    raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(seen)}")
+
+
+@pytest.fixture
+def run() -> Iterator[list[subprocess.Popen[str]]]:
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for process in started:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _start(run: list[subprocess.Popen[str]], *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CONDUIT_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "conduit_widget.cli", *args],
+        cwd=REPO,
+        env={**environment, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    run.append(process)
+    return process
+
+
+def test_serve_prints_its_url_and_a_new_key_that_works(run):
+    process = _start(run, "serve", "--port", "0", "--speed", "50")
+    url = _lines_until(process, r"listening on (http://127\.0\.0\.1:\d+)", 30)[1]
+    key = _lines_until(process, r"Virtual key: (condt_\S+)", 5)[1]
+    assert httpx.get(url + "/v1/models", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    assert httpx.get(url + "/v1/models", headers={"Authorization": "Bearer condt_someoneelse"}).status_code == 401
+
+
+def test_serve_takes_the_key_from_the_environment_and_does_not_print_it(run):
+    key = "condt_from_the_environment_123"
+    process = _start(run, "serve", "--port", "0", env={"CONDUIT_API_KEY": key})
+    url = _lines_until(process, r"listening on (http://\S+)", 30)[1]
+    assert httpx.get(url + "/v1/models", headers={"X-API-Key": key}).status_code == 200
+    process.terminate()
+    output, _ = process.communicate(timeout=15)
+    assert key not in output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["serve", "--speed", "0"], "must be greater than 0"),
+        (["serve", "--api-key", "sk-not-conduit"], "condt_"),
+        (["serve", "--events", "klingon"], "invalid choice"),
+    ],
+)
+def test_bad_options_are_named_without_a_traceback(args, message):
+    result = subprocess.run(
+        [sys.executable, "-m", "conduit_widget.cli", *args], capture_output=True, text=True, timeout=30, cwd=REPO
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_serves_the_quickstart_with_the_local_conduit_behind_it(run):
+    process = _start(run, "demo", "--no-browser", "--lab-port", "0", "--speed", "50")
+    conduit_url = _lines_until(process, r"Local Conduit: (http://\S+)", 120)[1]
+    lab = _lines_until(process, r"Open this URL: (http://127\.0\.0\.1:(\d+))/lab/tree/(\S+)\?token=(\S+)", 10)
+    assert lab[3] == "notebooks/quickstart.ipynb"
+    contents = httpx.get(f"{lab[1]}/api/contents/{lab[3]}", params={"token": lab[4]}, timeout=30)
+    assert contents.status_code == 200
+    assert contents.json()["type"] == "notebook"
+    assert httpx.get(conduit_url + "/health").json()["status"] == "Healthy"
