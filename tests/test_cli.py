@@ -101,3 +101,14 @@ def test_demo_serves_the_quickstart_with_the_local_conduit_behind_it(run):
     assert contents.status_code == 200
     assert contents.json()["type"] == "notebook"
     assert httpx.get(conduit_url + "/health").json()["status"] == "Healthy"
+
+
+def test_stopping_the_demo_stops_the_server_and_jupyterlab_it_started(run):
+    process = _start(run, "demo", "--no-browser", "--lab-port", "0")
+    conduit_url = _lines_until(process, r"Local Conduit: (http://\S+)", 120)[1]
+    lab_url = _lines_until(process, r"Open this URL: (http://127\.0\.0\.1:\d+)/", 10)[1]
+    process.terminate()
+    process.wait(30)
+    for url in (conduit_url + "/health", lab_url + "/api/status"):
+        with pytest.raises(httpx.TransportError):
+            httpx.get(url, timeout=2)
