@@ -34,6 +34,12 @@ EVENTS = [
     protocol.SEED_REQUEST_COMPLETED,
     protocol.SEED_REQUEST_FAILED,
 ]
+SEED_TERMINAL_EVENTS = {
+    protocol.SEED_TASK_COMPLETED,
+    protocol.SEED_TASK_FAILED,
+    protocol.SEED_REQUEST_COMPLETED,
+    protocol.SEED_REQUEST_FAILED,
+}
 TERMINAL_EVENTS = {
     protocol.IMAGE_COMPLETED,
     protocol.IMAGE_FAILED,
@@ -64,6 +70,12 @@ class Peer:
     def named(self, target: str) -> list[list[Any]]:
         return [args for name, args in self.events if name == target]
 
+    async def terminal_or_named(self, target: str) -> None:
+        """Until the task ends (either dialect's last event) or `target` arrives."""
+        while not self.named(target) and not self.terminal.is_set():
+            await asyncio.wait_for(self.first_event.wait(), 10)
+            self.first_event.clear()
+
 
 @contextlib.asynccontextmanager
 async def connect(server: LocalConduit, kind: str, proto: str, key: str | None = None) -> AsyncIterator[Peer]:
@@ -87,7 +99,7 @@ async def connect(server: LocalConduit, kind: str, proto: str, key: str | None =
         async def record(args: list[Any], name: str = name) -> None:
             peer.events.append((name, args))
             peer.first_event.set()
-            if name in TERMINAL_EVENTS:
+            if name in TERMINAL_EVENTS or name in SEED_TERMINAL_EVENTS:
                 peer.terminal.set()
 
         client.on(name, record)

@@ -1,0 +1,65 @@
+"""LocalConduit as Python code starts it: on a running loop, in the background of one, in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from conduit_widget import LocalConduit
+from tests.server.test_hub_pysignalr import connect, create
+
+
+async def test_async_with_serves_on_the_running_loop_and_frees_the_port():
+    async with LocalConduit(speed=100) as server, httpx.AsyncClient() as http:
+        url = server.base_url
+        assert (await http.get(url + "/health")).status_code == 200
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(httpx.TransportError):
+            await http.get(url + "/health", timeout=1)
+
+
+async def test_start_background_gives_a_url_at_once_and_requests_wait_for_the_server():
+    server = LocalConduit(speed=100)
+    starting = server.start_background()  # what a widget's constructor does: it cannot await
+    url = server.base_url  # known before the server has started
+    assert not starting.done()
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(url + "/health")).status_code == 200
+    await starting
+    await server.stop()
+
+
+def test_base_url_before_start_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="not been started"):
+        _ = LocalConduit().base_url
+
+
+def test_repr_names_the_server_but_not_its_key():
+    with LocalConduit(speed=100) as server:
+        assert server.base_url in repr(server)
+        assert server.api_key not in repr(server)
+
+
+def test_drop_connections_route_needs_a_key_and_counts_what_it_cut(conduit):
+    route = conduit.base_url + "/_local/drop-connections"
+    assert httpx.post(route).status_code == 401
+    response = httpx.post(route, headers={"Authorization": f"Bearer {conduit.api_key}"})
+    assert response.status_code == 200
+    assert response.json()["dropped"] >= 0
+
+
+@pytest.mark.parametrize(
+    ("events", "expected", "absent"),
+    [
+        ("conduit", "ImageGenerationCompleted", "TaskCompleted"),
+        ("seed", "TaskCompleted", "ImageGenerationCompleted"),
+    ],
+)
+async def test_events_option_picks_one_dialect(events, expected, absent):
+    async with LocalConduit(speed=100, events=events) as server, connect(server, "image", "json") as peer:
+        task_id = await create(server, "image")
+        await peer.invoke("SubscribeToTask", task_id)
+        await asyncio.wait_for(peer.terminal_or_named(expected), 10)
+        assert not peer.named(absent)
