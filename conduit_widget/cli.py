@@ -69,6 +69,12 @@ def _server_options(parser: argparse.ArgumentParser, default_port: int = 5000) -
     )
     parser.add_argument("--data-dir", type=Path, help="keep tasks and media here across restarts (default: temporary)")
     parser.add_argument("--rate-limit", type=int, metavar="N", help="allow N create requests a minute per key")
+    parser.add_argument(
+        "--routes",
+        choices=["conduit", "successor", "both"],
+        default="conduit",
+        help="media routes under /v1/ (knnlabs Conduit, default), /v1/conduit/ (its successor), or both",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -98,6 +104,7 @@ def _serve(args: argparse.Namespace) -> int:
         events=args.events,
         data_dir=args.data_dir,
         rate_limit_per_minute=args.rate_limit,
+        routes=args.routes,
     )
 
     async def run() -> None:
@@ -155,7 +162,7 @@ def _demo(args: argparse.Namespace) -> int:
         "--port",
         str(port),
     ]
-    server_cmd += ["--speed", str(args.speed), "--events", args.events]
+    server_cmd += ["--speed", str(args.speed), "--events", args.events, "--routes", args.routes]
     if args.data_dir:
         server_cmd += ["--data-dir", str(args.data_dir)]
     # The key travels in the environment, never on a command line other users could read in `ps`.

@@ -10,6 +10,7 @@ from aiohttp import web
 from conduit_widget.server.auth import RateLimiter, auth_middleware
 from conduit_widget.server.config import ServerConfig
 from conduit_widget.server.context import ServerContext
+from conduit_widget.server.faults import FaultPlan
 from conduit_widget.server.hub.hubs import Hubs
 from conduit_widget.server.rest_images import image_routes
 from conduit_widget.server.rest_misc import misc_routes
@@ -18,6 +19,7 @@ from conduit_widget.server.runner import TaskRunner
 from conduit_widget.server.store import TaskStore
 
 CONTEXT = web.AppKey("context", ServerContext)
+FAULTS = web.AppKey("faults", FaultPlan)
 
 
 def build_app(config: ServerConfig, base_url: str) -> web.Application:
@@ -34,9 +36,18 @@ def build_app(config: ServerConfig, base_url: str) -> web.Application:
     ctx = ServerContext(config, store, hubs, runner, media_dir, RateLimiter(config.rate_limit_per_minute))
 
     # Hub messages are capped separately; this caps REST bodies (aiohttp answers 413 past it).
-    app = web.Application(middlewares=[auth_middleware(config.api_keys)], client_max_size=config.max_body)
+    faults = FaultPlan()
+    app = web.Application(
+        middlewares=[auth_middleware(config.api_keys), faults.middleware()], client_max_size=config.max_body
+    )
     app[CONTEXT] = ctx
-    app.add_routes(image_routes(ctx) + video_routes(ctx) + hubs.routes() + misc_routes(ctx))
+    app[FAULTS] = faults
+    rest = image_routes(ctx) + video_routes(ctx)
+    if config.routes in ("successor", "both"):
+        # The successor gateway (nickna/Conduit) serves the same media routes under /v1/conduit/.
+        successor = [web.route(r.method, r.path.replace("/v1/", "/v1/conduit/", 1), r.handler) for r in rest]
+        rest = successor if config.routes == "successor" else rest + successor
+    app.add_routes(rest + hubs.routes() + misc_routes(ctx) + faults.routes())
 
     async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
         runner.resume_unfinished(base_url)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 Events = Literal["conduit", "seed", "both"]
+Routes = Literal["conduit", "successor", "both"]
 
 
 @dataclass(frozen=True)
@@ -24,11 +25,14 @@ class ServerConfig:
     max_body: int = 1024 * 1024
     rate_limit_per_minute: int | None = None  # per key, on the create routes
     max_retries: int = 3
+    routes: Routes = "conduit"  # "successor": media routes under /v1/conduit/, as nickna/Conduit has them
 
     def __post_init__(self) -> None:
         if self.speed <= 0:
             raise ValueError(f"speed must be a positive number, got {self.speed}")
         if self.events not in ("conduit", "seed", "both"):
             raise ValueError(f"events must be 'conduit', 'seed' or 'both', got {self.events!r}")
+        if self.routes not in ("conduit", "successor", "both"):
+            raise ValueError(f"routes must be 'conduit', 'successor' or 'both', got {self.routes!r}")
         if self.rate_limit_per_minute is not None and self.rate_limit_per_minute < 1:
             raise ValueError(f"rate limit must be at least 1 request a minute, got {self.rate_limit_per_minute}")

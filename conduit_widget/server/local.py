@@ -7,16 +7,20 @@ import contextlib
 import secrets
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self, TypeVar
 
 from aiohttp import web
 
 from conduit_widget.protocol import KEY_PREFIX
-from conduit_widget.server.app import CONTEXT, build_app
+from conduit_widget.server.app import CONTEXT, FAULTS, build_app
 from conduit_widget.server.auth import RedactingAccessLogger
-from conduit_widget.server.config import Events, ServerConfig
+from conduit_widget.server.config import Events, Routes, ServerConfig
+from conduit_widget.server.faults import Fault, FaultMode
+
+_T = TypeVar("_T")
 
 
 def generate_key() -> str:
@@ -52,6 +56,7 @@ class LocalConduit:
         rate_limit_per_minute: int | None = None,
         keepalive_interval: float = 15.0,
         client_timeout: float = 60.0,
+        routes: Routes = "conduit",
     ) -> None:
         self._api_key = check_key(api_key) if api_key is not None else generate_key()
         self.config = ServerConfig(
@@ -64,6 +69,7 @@ class LocalConduit:
             rate_limit_per_minute=rate_limit_per_minute,
             keepalive_interval=keepalive_interval,
             client_timeout=client_timeout,
+            routes=routes,
         )
         self._socket: socket.socket | None = None
         self._runner: web.AppRunner | None = None
@@ -133,16 +139,41 @@ class LocalConduit:
 
     def drop_connections(self) -> int:
         """Cut every hub connection as a network failure would (failure injection for tests)."""
+        return self._on_server_loop(lambda app: app[CONTEXT].hubs.drop_connections(), 0)
+
+    def inject_fault(
+        self,
+        path: str,
+        *,
+        mode: FaultMode = "status",
+        status: int = 500,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        method: str = "*",
+        count: int = 1,
+    ) -> None:
+        """Make the next `count` requests to `path` (a prefix) fail; see `conduit_widget.server.faults`."""
+        fault = Fault(path, method, mode, status, body, headers or {}, count)
+        self._on_server_loop(lambda app: app[FAULTS].add(fault), None)
+
+    def record_hub_frames(self) -> list[bytes]:
+        """From now on, append every frame a client sends on any hub to the returned list."""
+        frames: list[bytes] = []
+        self._on_server_loop(lambda app: app[CONTEXT].hubs.frame_listeners.append(frames.append), None)
+        return frames
+
+    def _on_server_loop(self, fn: Callable[[web.Application], _T], default: _T) -> _T:
+        """Run `fn` on the server's loop: directly on the caller's, or across threads in thread mode."""
         if self._runner is None:
-            return 0
-        hubs = self._runner.app[CONTEXT].hubs
+            return default
+        app = self._runner.app
         if self._loop is not None and self._loop is not _running_loop():
 
-            async def drop() -> int:
-                return hubs.drop_connections()
+            async def call() -> _T:
+                return fn(app)
 
-            return asyncio.run_coroutine_threadsafe(drop(), self._loop).result(10)
-        return hubs.drop_connections()
+            return asyncio.run_coroutine_threadsafe(call(), self._loop).result(10)
+        return fn(app)
 
     # -- in a thread of its own ----------------------------------------------------------------
 

@@ -63,3 +63,33 @@ async def test_events_option_picks_one_dialect(events, expected, absent):
         await peer.invoke("SubscribeToTask", task_id)
         await asyncio.wait_for(peer.terminal_or_named(expected), 10)
         assert not peer.named(absent)
+
+
+@pytest.mark.parametrize(("routes", "conduit_path", "successor_path"), [("successor", 404, 202), ("both", 202, 202)])
+def test_successor_routes_live_under_v1_conduit(routes, conduit_path, successor_path):
+    body = {"prompt": "a fox", "model": "dall-e-3", "size": "64x64"}
+    with LocalConduit(speed=100, routes=routes) as server:
+        headers = {"Authorization": f"Bearer {server.api_key}"}
+        old = httpx.post(server.base_url + "/v1/images/generations/async", json=body, headers=headers)
+        new = httpx.post(server.base_url + "/v1/conduit/images/generations/async", json=body, headers=headers)
+        assert (old.status_code, new.status_code) == (conduit_path, successor_path)
+
+
+def test_injected_faults_answer_as_programmed_then_are_used_up(conduit):
+    headers = {"Authorization": f"Bearer {conduit.api_key}"}
+    conduit.inject_fault("/v1/models", status=503, headers={"Retry-After": "2"}, count=2)
+    for _ in range(2):
+        refused = httpx.get(conduit.base_url + "/v1/models", headers=headers)
+        assert (refused.status_code, refused.headers["Retry-After"]) == (503, "2")
+    assert httpx.get(conduit.base_url + "/v1/models", headers=headers).status_code == 200
+
+
+def test_a_reset_after_fault_creates_the_task_but_never_answers(conduit):
+    headers = {"Authorization": f"Bearer {conduit.api_key}"}
+    conduit.inject_fault("/v1/images/generations/async", mode="reset_after", method="POST")
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(
+            conduit.base_url + "/v1/images/generations/async",
+            json={"prompt": "a fox", "model": "dall-e-3"},
+            headers=headers,
+        )

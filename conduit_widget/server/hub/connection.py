@@ -55,6 +55,7 @@ class HubConnection:
         client_timeout: float,
         handshake_timeout: float,
         max_message_size: int,
+        on_frame: Callable[[bytes], None] | None = None,
     ) -> None:
         self.ws = ws
         self.kind = kind
@@ -68,6 +69,7 @@ class HubConnection:
         self._client_timeout = client_timeout
         self._handshake_timeout = handshake_timeout
         self._max_message = max_message_size
+        self._on_frame = on_frame  # sees every frame the client sends, for tests of what clients say
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._last_received = time.monotonic()
 
@@ -113,6 +115,8 @@ class HubConnection:
         if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
             return False
         data = msg.data.encode() if msg.type == WSMsgType.TEXT else msg.data
+        if self._on_frame is not None:
+            self._on_frame(data)
         try:
             request, rest = parse_handshake(data)
         except HubProtocolError as exc:
@@ -144,6 +148,8 @@ class HubConnection:
             else:
                 break
             self._last_received = time.monotonic()
+            if self._on_frame is not None:
+                self._on_frame(data)
             if not await self._receive(data):
                 break
 

@@ -51,6 +51,7 @@ class Hubs:
         self._negotiated: dict[str, _Negotiated] = {}
         self._live: dict[str, HubConnection] = {}  # by connection token
         self._groups: dict[tuple[Kind, str], set[HubConnection]] = {}
+        self.frame_listeners: list[Callable[[bytes], None]] = []
 
     @property
     def connection_count(self) -> int:
@@ -120,6 +121,7 @@ class Hubs:
                 client_timeout=self._config.client_timeout,
                 handshake_timeout=self._config.handshake_timeout,
                 max_message_size=self._config.max_hub_message,
+                on_frame=self._frame_seen if self.frame_listeners else None,
             )
             self._live[token] = conn
             try:
@@ -131,6 +133,10 @@ class Hubs:
             return ws
 
         return connect
+
+    def _frame_seen(self, frame: bytes) -> None:
+        for listener in self.frame_listeners:
+            listener(frame)
 
     # -- hub methods -------------------------------------------------------------------------
 
