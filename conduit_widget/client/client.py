@@ -1,0 +1,433 @@
+"""`ConduitClient`: create generation tasks over REST and follow them live, without ever losing one.
+
+How a task is followed: the client subscribes on the hub, then reads the task's status once (a task can
+finish before the subscribe lands); after every reconnect it reads every open task's status again; a
+watchdog reads the status of any task that has been silent for too long, and while the hub is down (or
+``transport="polling"``) every open task is polled. All of it feeds one state machine per task, so
+whatever arrives twice or late changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Any, Final, Literal
+
+import httpx
+
+from conduit_widget.client import local
+from conduit_widget.client.dialects import created_task_id, parse_status
+from conduit_widget.client.errors import (
+    AuthError,
+    ConduitError,
+    ConfigurationError,
+    HubError,
+    InsufficientBalanceError,
+    NotFoundError,
+    PermissionError,
+)
+from conduit_widget.client.models import TERMINAL, TaskEvent, TaskUpdate
+from conduit_widget.client.realtime import POOL, Backoff, ConnectionEvent, HubLink, HubProtocol
+from conduit_widget.client.rest import RestClient, RetryPolicy, Routes
+from conduit_widget.client.secret import Secret, from_environment
+from conduit_widget.client.task import Task
+from conduit_widget.protocol import Kind
+
+log = logging.getLogger(__name__)
+
+Transport = Literal["auto", "websocket", "polling"]
+EVENTS: Final = frozenset(
+    {
+        "progress",
+        "completed",
+        "failed",
+        "cancelled",
+        "timedout",
+        "connected",
+        "reconnecting",
+        "reconnected",
+        "disconnected",
+        "error",
+    }
+)
+DEFAULT_MODELS: Final[dict[Kind, str]] = {"image": "dall-e-3", "video": "minimax-video"}  # the seed's examples
+_TICK: Final = 0.25
+_MAX_CONCURRENT_POLLS: Final = 8
+
+
+class ConduitClient:
+    """A Conduit to generate with. With no ``base_url`` and no ``api_key`` (and no ``CONDUIT_BASE_URL`` /
+    ``CONDUIT_API_KEY`` in the environment) it starts the local Conduit inside this process."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        hub_protocol: HubProtocol = "json",
+        transport: Transport = "auto",
+        routes: Routes = "auto",
+        timeout: float = 30.0,
+        connect_timeout: float = 5.0,
+        max_retries: int = 3,
+        max_reconnect_attempts: int | None = None,
+        backoff: Backoff = Backoff(),
+        poll_interval: float = 1.0,
+        watchdog_interval: float = 15.0,
+        retry_failed: int = 0,
+        local_speed: float | None = None,
+    ) -> None:
+        if transport not in ("auto", "websocket", "polling"):
+            raise ConfigurationError(f"transport must be 'auto', 'websocket' or 'polling', got {transport!r}")
+        if hub_protocol not in ("json", "messagepack"):
+            raise ConfigurationError(f"hub_protocol must be 'json' or 'messagepack', got {hub_protocol!r}")
+        if routes not in ("auto", "conduit", "successor"):
+            raise ConfigurationError(f"routes must be 'auto', 'conduit' or 'successor', got {routes!r}")
+        for name, value in (("poll_interval", poll_interval), ("watchdog_interval", watchdog_interval)):
+            if value <= 0:
+                raise ConfigurationError(f"{name} must be greater than 0, got {value}")
+        if retry_failed < 0:
+            raise ConfigurationError(f"retry_failed must be 0 or more, got {retry_failed}")
+        base_url = base_url or os.environ.get("CONDUIT_BASE_URL") or None
+        key = Secret(api_key) if api_key is not None else from_environment()
+        if base_url is not None and key is None:
+            raise ConfigurationError(
+                f"No API key for {base_url}: pass api_key=... or set CONDUIT_API_KEY (a virtual key, condt_...)."
+            )
+        if base_url is None and key is not None:
+            raise ConfigurationError(
+                "An API key but no Conduit to use it with: pass base_url=... or set CONDUIT_BASE_URL."
+            )
+        if base_url is not None and not base_url.startswith(("http://", "https://")):
+            raise ConfigurationError(f"base_url must start with http:// or https://, got {base_url!r}")
+        self._base_url = base_url.rstrip("/") if base_url else None
+        self._key = key
+        self._local_speed = local_speed
+        self.hub_protocol = hub_protocol
+        self.transport = transport
+        self._routes = routes
+        self._http_timeout = timeout
+        self._connect_timeout = connect_timeout
+        self._retry = RetryPolicy(max_retries=max_retries)
+        self._link_options: dict[str, Any] = {"backoff": backoff, "max_reconnect_attempts": max_reconnect_attempts}
+        self.poll_interval = poll_interval
+        self.watchdog_interval = watchdog_interval
+        self.retry_failed = retry_failed
+        self._rest: RestClient | None = None
+        self._links: dict[Kind, HubLink] = {}
+        self._tasks: dict[str, Task] = {}
+        self._listeners: dict[str, list[Callable[[Any], Any]]] = {name: [] for name in EVENTS}
+        self._watcher: asyncio.Task[None] | None = None
+        self._polls: set[asyncio.Task[None]] = set()
+        self._poll_slots = asyncio.Semaphore(_MAX_CONCURRENT_POLLS)
+        self._retries: dict[int, int] = {}
+        self._started = False
+        self._starting: asyncio.Task[None] | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        where = self._base_url or "the local Conduit (not started)"
+        return f"<ConduitClient {where} transport={self.transport} open_tasks={len(self._tasks)}>"
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    @property
+    def is_local(self) -> bool:
+        """True when this client runs the local Conduit in-process (nothing was configured)."""
+        return self._key is None or local.is_local(self._base_url)
+
+    @property
+    def base_url(self) -> str | None:
+        return self._base_url
+
+    @property
+    def backend(self) -> str:
+        """A label for where tasks run: the Conduit's host, or "local simulator"."""
+        if self.is_local:
+            return "local simulator"
+        return (self._base_url or "").split("://", 1)[-1].split("/", 1)[0]
+
+    @property
+    def rest(self) -> RestClient:
+        if self._rest is None:
+            raise ConfigurationError("the client is not started: use `async with ConduitClient() as client:`")
+        return self._rest
+
+    async def start(self) -> ConduitClient:
+        if self._closed:
+            raise ConfigurationError("this ConduitClient was closed; make a new one")
+        if self._started:
+            return self
+        if self._starting is None:
+            self._starting = asyncio.get_running_loop().create_task(self._start())
+        await asyncio.shield(self._starting)
+        return self
+
+    async def _start(self) -> None:
+        if self._key is None:
+            server = await local.acquire(speed=self._local_speed)
+            self._base_url, self._key = server.base_url, Secret(server.api_key)
+            self._owns_local = True
+        assert self._base_url is not None
+        self._rest = RestClient(
+            self._base_url,
+            self._key,
+            routes=self._routes,
+            timeout=httpx.Timeout(self._http_timeout, connect=self._connect_timeout),
+            retry=self._retry,
+        )
+        self._watcher = asyncio.get_running_loop().create_task(self._watch(), name="conduit-watchdog")
+        self._started = True
+
+    async def aclose(self) -> None:
+        """Stop following tasks and let go of connections (shared ones close when their last user goes)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._starting is not None and not self._starting.done():
+            self._starting.cancel()
+        for job in [self._watcher, *self._polls]:
+            if job is not None:
+                job.cancel()
+        for kind, link in list(self._links.items()):
+            link.remove_listener(self._on_link_event)
+            for task in self._tasks.values():
+                if task.kind == kind:
+                    link.unsubscribe(task.id, task.deliver)
+            await POOL.release(link)
+        self._links.clear()
+        if self._rest is not None:
+            await self._rest.aclose()
+        if getattr(self, "_owns_local", False):
+            await local.release()
+
+    async def __aenter__(self) -> ConduitClient:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- tasks ---------------------------------------------------------------------------------
+
+    async def generate_image(
+        self,
+        prompt: str,
+        *,
+        model: str | None = None,
+        n: int = 1,
+        size: str | None = None,
+        quality: str | None = None,
+        style: str | None = None,
+        seed: int | None = None,
+        **extra: Any,
+    ) -> Task:
+        """Create an image task and follow it; returns once the task exists and is subscribed."""
+        body = {"n": n, "size": size, "quality": quality, "style": style, "seed": seed, **extra}
+        return await self._create("image", prompt, model, body)
+
+    async def generate_video(
+        self,
+        prompt: str,
+        *,
+        model: str | None = None,
+        duration: float | None = None,
+        size: str | None = None,
+        fps: int | None = None,
+        seed: int | None = None,
+        **extra: Any,
+    ) -> Task:
+        """Create a video task and follow it; returns once the task exists and is subscribed."""
+        body = {"duration": duration, "size": size, "fps": fps, "seed": seed, **extra}
+        return await self._create("video", prompt, model, body)
+
+    async def _create(self, kind: Kind, prompt: str, model: str | None, body: dict[str, Any]) -> Task:
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise ConfigurationError(f"prompt must be a non-empty string, got {prompt!r}")
+        model = model or os.environ.get(f"CONDUIT_{kind.upper()}_MODEL") or DEFAULT_MODELS[kind]
+        request = {"prompt": prompt, "model": model, **{k: v for k, v in body.items() if v is not None}}
+        await self.start()
+        answer = await self.rest.create(kind, request)
+        task_id = created_task_id(answer)
+        if task_id is None:
+            raise ConduitError(f"the server accepted the {kind} task but its answer named no task id")
+        task = Task(self, task_id, kind, request)
+        await self._follow(task)
+        return task
+
+    def task(self, task_id: str, kind: Kind = "image") -> Task:
+        """A handle on a task created elsewhere (another process, a previous session); followed from now."""
+        if kind not in ("image", "video"):
+            raise ConfigurationError(f"kind must be 'image' or 'video', got {kind!r}")
+        if not isinstance(task_id, str) or not task_id.strip():
+            raise ConfigurationError(f"task_id must be a non-empty string, got {task_id!r}")
+        existing = self._tasks.get(task_id)
+        if existing is not None:
+            return existing
+        task = Task(self, task_id, kind)
+        job = asyncio.get_running_loop().create_task(self._start_and_follow(task))
+        self._polls.add(job)
+        job.add_done_callback(self._polls.discard)
+        return task
+
+    async def _start_and_follow(self, task: Task) -> None:
+        try:
+            await self.start()
+            await self._follow(task)
+        except ConduitError as exc:
+            task.deliver(TaskEvent(task.id, "client", status="failed", error=exc.message))
+
+    async def _follow(self, task: Task) -> None:
+        self._tasks[task.id] = task
+        if self.transport != "polling":
+            link = self._link(task.kind)
+            try:
+                await link.subscribe(task.id, task.deliver)
+            except HubError as exc:
+                log.debug("%s", exc)  # the status read below says what is wrong (404 for another key's task)
+        await self.reconcile(task)
+
+    def _link(self, kind: Kind) -> HubLink:
+        link = self._links.get(kind)
+        if link is None:
+            assert self._base_url is not None and self._key is not None
+            link = POOL.acquire(self._base_url, self._key, kind, self.hub_protocol, **self._link_options)
+            link.add_listener(self._on_link_event)
+            self._links[kind] = link
+        return link
+
+    async def models(self) -> list[dict[str, Any]]:
+        """The gateway's models (``GET /v1/models``)."""
+        await self.start()
+        return await self.rest.models()
+
+    # -- keeping every task honest -------------------------------------------------------------
+
+    async def reconcile(self, task: Task) -> None:
+        """Read the task's status over REST and feed it to the task: how missed events are made up for."""
+        task.last_polled = time.monotonic()
+        task_id = task.id
+        try:
+            body = await self.rest.status(task.kind, task_id)
+        except (NotFoundError, AuthError, PermissionError, InsufficientBalanceError) as exc:
+            # Not a passing trouble: the task cannot be followed. Say why, once, as its ending.
+            task.deliver(TaskEvent(task_id, "poll", status="failed", error=exc.message))
+            return
+        except ConduitError as exc:
+            log.debug("status of %s task %s not read this time: %s", task.kind, task_id, exc.message)
+            return
+        event = parse_status(body)
+        if event is None or event.task_id != task_id:
+            log.debug("status of %s task %s was not readable", task.kind, task_id)
+            return
+        if task.done:
+            task.enrich(event)
+        else:
+            task.deliver(event)
+
+    def schedule_reconcile(self, task: Task) -> None:
+        job = asyncio.get_running_loop().create_task(self._bounded_reconcile(task))
+        self._polls.add(job)
+        job.add_done_callback(self._polls.discard)
+
+    async def _bounded_reconcile(self, task: Task) -> None:
+        async with self._poll_slots:
+            await self.reconcile(task)
+
+    async def _watch(self) -> None:
+        """Poll the tasks the hub is not telling us about: all of them while it is down, silent ones always."""
+        while True:
+            await asyncio.sleep(_TICK)
+            now = time.monotonic()
+            for task in list(self._tasks.values()):
+                if task.done:
+                    continue
+                link = self._links.get(task.kind)
+                live = self.transport != "polling" and link is not None and link.connected
+                interval = self.watchdog_interval if live else self.poll_interval
+                if now - max(task.last_heard, task.last_polled) >= interval:
+                    task.last_polled = now  # so the next tick does not schedule it again meanwhile
+                    self.schedule_reconcile(task)
+
+    def _on_link_event(self, name: str, event: ConnectionEvent) -> None:
+        if name in ("connected", "reconnected"):
+            # Resubscribed already; now catch up on whatever happened while we were away.
+            for task in list(self._tasks.values()):
+                if task.kind == event.hub and not task.done:
+                    self.schedule_reconcile(task)
+        self._emit(name, event)
+        if name == "error" and event.error:
+            self._emit(
+                "error", AuthError(event.error, status=401) if "401" in event.error else ConduitError(event.error)
+            )
+
+    def should_retry(self, task: Task, event: TaskEvent) -> bool:
+        """The seed's error-recovery manager: retry a retryable failure, at most `retry_failed` times."""
+        used = self._retries.get(id(task), 0)
+        if not event.is_retryable or used >= self.retry_failed or self._closed:
+            return False
+        self._retries[id(task)] = used + 1
+        job = asyncio.get_running_loop().create_task(self._retry_task(task, event, used + 1))
+        self._polls.add(job)
+        job.add_done_callback(self._polls.discard)
+        return True
+
+    async def _retry_task(self, task: Task, event: TaskEvent, attempt: int) -> None:
+        note = f"Retrying ({attempt} of {self.retry_failed}) after: {event.error}"
+        try:
+            if task.kind == "video":
+                await self.rest.retry_video(task.id)  # same task id, started again on the server
+            else:
+                if task.request is None:
+                    raise ConduitError("a task created elsewhere cannot be made again")
+                answer = await self.rest.create("image", task.request)
+                new_id = created_task_id(answer)
+                if new_id is None:
+                    raise ConduitError("the server accepted the retry but named no task id")
+                old_id = task.id
+                self._links[task.kind].unsubscribe(old_id, task.deliver) if task.kind in self._links else None
+                self._tasks.pop(old_id, None)
+                task.move_to(new_id)
+                await self._follow(task)
+        except ConduitError as exc:
+            task.deliver(TaskEvent(task.id, "client", status="failed", error=f"{event.error} (retry failed: {exc})"))
+            return
+        task.deliver(TaskEvent(task.id, "client", status="pending", message=note))
+
+    def task_changed(self, task: Task, update: TaskUpdate) -> None:
+        if update.status in TERMINAL:
+            self._tasks.pop(task.id, None)
+            link = self._links.get(task.kind)
+            if link is not None:
+                link.unsubscribe(task.id, task.deliver)
+            self._emit(update.status, task.result)
+        else:
+            self._emit("progress", update)
+
+    # -- events --------------------------------------------------------------------------------
+
+    def on(self, event: str, callback: Callable[[Any], Any]) -> Callable[[], None]:
+        """Call `callback` (plain or async) on ``progress`` (a TaskUpdate), ``completed``/``failed``/
+        ``cancelled``/``timedout`` (a TaskResult), ``connected``/``reconnecting``/``reconnected``/
+        ``disconnected`` (a ConnectionEvent) or ``error`` (a ConduitError). Returns a function that stops it."""
+        if event not in EVENTS:
+            raise ConfigurationError(f"unknown event {event!r}; one of: {', '.join(sorted(EVENTS))}")
+        self._listeners[event].append(callback)
+        return lambda: self._listeners[event].remove(callback) if callback in self._listeners[event] else None
+
+    def _emit(self, name: str, value: Any) -> None:
+        for callback in list(self._listeners.get(name, ())):
+            try:
+                outcome = callback(value)
+                if inspect.isawaitable(outcome):
+                    asyncio.ensure_future(outcome).add_done_callback(_log_failure)
+            except Exception:
+                log.exception("a %r listener failed", name)
+
+
+def _log_failure(job: asyncio.Future[Any]) -> None:
+    if not job.cancelled() and job.exception() is not None:
+        log.error("an event listener failed", exc_info=job.exception())

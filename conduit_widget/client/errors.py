@@ -1,0 +1,185 @@
+"""Errors the client raises, named like Conduit's own Node SDK.
+
+ConduitError
+ ├── ConfigurationError       (also ValueError)  a bad option, or no key for a configured Conduit
+ ├── APIError                 the server answered with an error status
+ │    ├── ValidationError          400
+ │    ├── AuthError                401: the key was missing or not accepted
+ │    ├── InsufficientBalanceError 402
+ │    ├── PermissionError          403 (also the builtin PermissionError)
+ │    ├── NotFoundError            404: no such task, or another key's
+ │    ├── ConflictError            409
+ │    ├── RateLimitError           429, with ``retry_after`` seconds
+ │    └── ServerError              5xx
+ ├── HubError                 a hub method failed (e.g. "Unauthorized access to task")
+ ├── NetworkError             no answer: refused, reset, unreachable
+ └── TimeoutError             (also the builtin TimeoutError) a request or a ``wait()`` took too long
+
+Every error carries ``status`` (HTTP, if any) and ``task_id`` (if the error is about one task); messages
+come from the server, whichever of its error shapes it used, and never contain the key. In IPython and
+Jupyter they show as one line rather than a traceback: they are things to fix, not bugs to debug.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from typing import Any
+
+__all__ = [
+    "APIError",
+    "AuthError",
+    "ConduitError",
+    "ConfigurationError",
+    "ConflictError",
+    "HubError",
+    "InsufficientBalanceError",
+    "NetworkError",
+    "NotFoundError",
+    "PermissionError",
+    "RateLimitError",
+    "ServerError",
+    "TimeoutError",
+    "ValidationError",
+    "error_for_status",
+    "message_from_body",
+]
+
+
+class ConduitError(Exception):
+    def __init__(self, message: str, *, status: int | None = None, task_id: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.task_id = task_id
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython calls this instead of printing a traceback: one red line names the problem.
+        return [f"\x1b[31m{type(self).__name__}\x1b[0m: {self.message}"]
+
+
+class ConfigurationError(ConduitError, ValueError):
+    pass
+
+
+class APIError(ConduitError):
+    pass
+
+
+class ValidationError(APIError):
+    pass
+
+
+class AuthError(APIError):
+    pass
+
+
+class InsufficientBalanceError(APIError):
+    pass
+
+
+class PermissionError(APIError, builtins.PermissionError):
+    pass
+
+
+class NotFoundError(APIError):
+    pass
+
+
+class ConflictError(APIError):
+    pass
+
+
+class RateLimitError(APIError):
+    def __init__(
+        self, message: str, *, status: int | None = 429, task_id: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, status=status, task_id=task_id)
+        self.retry_after = retry_after
+
+
+class ServerError(APIError):
+    pass
+
+
+class HubError(ConduitError):
+    pass
+
+
+class NetworkError(ConduitError):
+    pass
+
+
+class TimeoutError(ConduitError, builtins.TimeoutError):
+    pass
+
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: ValidationError,
+    401: AuthError,
+    402: InsufficientBalanceError,
+    403: PermissionError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: ValidationError,
+    429: RateLimitError,
+}
+_DEFAULT_MESSAGES = {
+    401: "the virtual key was missing or not accepted",
+    402: "the virtual key's balance is too low",
+    403: "the virtual key may not do this",
+    404: "not found",
+    429: "too many requests",
+}
+
+
+def message_from_body(body: bytes | str) -> str | None:
+    """The human message in any of Conduit's error shapes, or None for an empty or unknown body."""
+    if not body:
+        return None
+    try:
+        data: Any = json.loads(body)
+    except ValueError:
+        text = body.decode(errors="replace") if isinstance(body, bytes) else body
+        return text.strip()[:500] or None
+    if isinstance(data, str):
+        return data
+    if not isinstance(data, dict):
+        return None
+    error = data.get("error")
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return str(error["message"])  # OpenAI shape, and {error: {message, type}} on /v1/tasks
+    if isinstance(data.get("errors"), dict):  # ValidationProblemDetails
+        problems = [f"{field}: {'; '.join(map(str, msgs))}" for field, msgs in data["errors"].items()]
+        return "; ".join(problems) or data.get("title")
+    if isinstance(data.get("detail"), str) or isinstance(data.get("title"), str):  # ProblemDetails
+        return ": ".join(str(data[k]) for k in ("title", "detail") if data.get(k))
+    if isinstance(data.get("message"), str):  # the 402 balance shape {error, message, statusCode}
+        return str(data["message"])
+    if isinstance(error, str):  # security middleware {error, code}
+        return error
+    return None
+
+
+def error_for_status(
+    status: int,
+    body: bytes | str,
+    *,
+    what: str,
+    task_id: str | None = None,
+    retry_after: float | None = None,
+    secret: str | None = None,
+) -> APIError:
+    """The typed error for an HTTP error answer to `what` (e.g. "creating an image task")."""
+    detail = message_from_body(body) or _DEFAULT_MESSAGES.get(status, "no details given")
+    if secret:
+        detail = detail.replace(secret, "[the virtual key]")  # should a server ever echo it back
+    message = f"{what} failed with HTTP {status}: {detail}"
+    if task_id:
+        message += f" (task {task_id})"
+    cls = _BY_STATUS.get(status, ServerError if status >= 500 else APIError)
+    if cls is RateLimitError:
+        if retry_after is not None:
+            message += f"; retry after {retry_after:g} s"
+        return RateLimitError(message, status=status, task_id=task_id, retry_after=retry_after)
+    return cls(message, status=status, task_id=task_id)

@@ -1,0 +1,136 @@
+"""What the client tells its users about a task: `TaskUpdate` while it runs, `TaskResult` when it ends.
+
+Both are immutable snapshots in one vocabulary, whichever dialect and route the server used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from conduit_widget.protocol import Kind
+
+Status = Literal["pending", "processing", "completed", "failed", "cancelled", "timedout"]
+TERMINAL: Final[frozenset[str]] = frozenset({"completed", "failed", "cancelled", "timedout"})
+Source = Literal["hub", "poll", "client"]
+
+# Every status word seen from Conduit, its successor, its SDKs and its docs, folded to the six above.
+_STATUS_WORDS: Final[dict[str, Status]] = {
+    "pending": "pending",
+    "queued": "pending",
+    "created": "pending",
+    "waiting": "pending",
+    "processing": "processing",
+    "running": "processing",
+    "in_progress": "processing",
+    "inprogress": "processing",
+    "started": "processing",
+    "storing": "processing",
+    "initializing": "processing",
+    "processing_frames": "processing",
+    "generating_video": "processing",
+    "encoding": "processing",
+    "finalizing": "processing",
+    "completed": "completed",
+    "complete": "completed",
+    "succeeded": "completed",
+    "success": "completed",
+    "failed": "failed",
+    "error": "failed",
+    "cancelled": "cancelled",
+    "canceled": "cancelled",
+    "timedout": "timedout",
+    "timed_out": "timedout",
+    "timeout": "timedout",
+}
+# TaskState's integer enum on /v1/tasks: Pending=0 ... TimedOut=5.
+_STATE_NUMBERS: Final[tuple[Status, ...]] = ("pending", "processing", "completed", "failed", "cancelled", "timedout")
+
+
+def normalise_status(value: object) -> Status | None:
+    """One of the six statuses, or None for a word nobody has sent before."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return _STATE_NUMBERS[value] if 0 <= value < len(_STATE_NUMBERS) else None
+    if not isinstance(value, str):
+        return None
+    return _STATUS_WORDS.get(value.strip().lower().replace("-", "_").replace(" ", "_"))
+
+
+@dataclass(frozen=True)
+class TaskEvent:
+    """What one hub event or one status answer said about a task, before the task's state machine
+    decides what of it is news. ``None`` means "not said"."""
+
+    task_id: str
+    source: Source
+    status: Status | None = None
+    progress: float | None = None
+    message: str | None = None
+    stage: str | None = None
+    eta_seconds: float | None = None
+    images_completed: int | None = None
+    images_total: int | None = None
+    frames_completed: int | None = None
+    frames_total: int | None = None
+    image_urls: tuple[str, ...] = ()
+    video_url: str | None = None
+    preview_url: str | None = None
+    error: str | None = None
+    error_code: str | None = None
+    is_retryable: bool | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TaskUpdate:
+    """The state of a running task, as the user should see it: progress only ever rises."""
+
+    task_id: str
+    kind: Kind
+    status: Status
+    progress: int  # 0..100
+    message: str | None = None
+    stage: str | None = None  # the server's own word for the step ("storing", "encoding", ...)
+    eta_seconds: float | None = None
+    elapsed_seconds: float = 0.0
+    images_completed: int | None = None
+    images_total: int | None = None
+    frames_completed: int | None = None
+    frames_total: int | None = None
+    source: Source = "client"
+
+    @property
+    def done(self) -> bool:
+        return self.status in TERMINAL
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """How a task ended. A failed task is a result too (``ok`` is False), not an exception."""
+
+    task_id: str
+    kind: Kind
+    status: Status
+    image_urls: tuple[str, ...] = ()
+    video_url: str | None = None
+    preview_url: str | None = None
+    error: str | None = None
+    error_code: str | None = None
+    is_retryable: bool = False
+    metadata: dict[str, Any] = field(default_factory=dict)
+    elapsed_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "completed"
+
+    @property
+    def image_url(self) -> str | None:
+        return self.image_urls[0] if self.image_urls else None
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """Every media URL of the result: the images, or the video."""
+        return self.image_urls or ((self.video_url,) if self.video_url else ())

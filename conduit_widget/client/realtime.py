@@ -1,0 +1,359 @@
+"""One SignalR connection per hub, kept alive by a supervisor around pysignalr.
+
+pysignalr alone gives up for good after about ten drops (its retry budget is never reset), does not
+retry a refused first connect, and stops on any exception in a handler (``shared/reference/stack-notes.md``).
+So each attempt gets a fresh pysignalr client, the moment a connection drops the supervisor takes over
+(cancelling pysignalr's own reconnect), waits with exponential backoff and jitter, connects again and
+resubscribes every task. Listeners hear ``connected``, ``reconnecting``, ``reconnected`` and
+``disconnected``; ``reconnected`` comes only after the resubscribe, so a status check made then cannot miss
+an event sent in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from pysignalr.client import SignalRClient
+from pysignalr.exceptions import AuthorizationError
+from pysignalr.messages import CompletionMessage, Message
+from pysignalr.protocol.json import JSONProtocol
+from pysignalr.protocol.messagepack import MessagepackProtocol
+
+from conduit_widget import protocol
+from conduit_widget.client.dialects import EVENT_TARGETS, parse_hub_event
+from conduit_widget.client.errors import AuthError, ConduitError, HubError, NetworkError
+from conduit_widget.client.models import TaskEvent
+from conduit_widget.client.secret import Secret
+from conduit_widget.protocol import Kind
+
+log = logging.getLogger(__name__)
+
+HubProtocol = Literal["json", "messagepack"]
+LinkState = Literal["connecting", "connected", "reconnecting", "disconnected"]
+INVOKE_TIMEOUT: Final = 10.0
+_UNKNOWN_METHOD: Final = ("Method does not exist", "Unknown hub method")
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Delays between attempts: ``initial * 2**n`` capped at ``maximum``, each scaled by 0.5..1 at random
+    so that many clients cut off together do not all come back at the same instant."""
+
+    initial: float = 0.5
+    maximum: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        base = min(self.maximum, self.initial * 2.0 ** max(0, attempt - 1))
+        return float(base * (0.5 + random.random() / 2))
+
+
+@dataclass(frozen=True)
+class ConnectionEvent:
+    """What a ``connected``/``reconnecting``/``reconnected``/``disconnected``/``error`` listener gets."""
+
+    hub: Kind
+    state: LinkState
+    attempt: int = 0
+    delay: float | None = None
+    error: str | None = None
+
+
+EventSink = Callable[[TaskEvent], None]
+LifecycleListener = Callable[[str, ConnectionEvent], None]
+
+
+class _KeylessClient(SignalRClient):
+    """pysignalr copies the handshake headers, our ``Authorization`` among them, into the headers of every
+    hub invocation. The key belongs on negotiate and the WebSocket upgrade only, so invocations get none;
+    the transport keeps its own reference to the original headers."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._headers = {}
+
+
+class HubLink:
+    """A supervised connection to one hub, shared by every task (and client) that follows tasks there."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: Secret,
+        kind: Kind,
+        *,
+        hub_protocol: HubProtocol = "json",
+        backoff: Backoff = Backoff(),
+        max_reconnect_attempts: int | None = None,
+        ping_interval: int = 10,
+    ) -> None:
+        self.kind = kind
+        self.url = base_url.rstrip("/") + protocol.HUB_PATHS[kind]
+        self.state: LinkState = "connecting"
+        self.refs = 0
+        self._key = api_key
+        self._protocol = hub_protocol
+        self._backoff = backoff
+        self._max_attempts = max_reconnect_attempts
+        self._ping_interval = ping_interval
+        self._sinks: dict[str, set[EventSink]] = {}
+        self._listeners: list[LifecycleListener] = []
+        self._client: SignalRClient | None = None
+        self._pending: set[asyncio.Future[CompletionMessage]] = set()
+        self._subscribe_method = protocol.SUBSCRIBE
+        self._unsubscribe_method = protocol.UNSUBSCRIBE
+        self._supervisor: asyncio.Task[None] | None = None
+        self._closed = False
+        self._was_connected = False
+        self.connections_made = 0
+
+    def __repr__(self) -> str:
+        return f"<HubLink {self.url} {self.state} tasks={len(self._sinks)}>"
+
+    @property
+    def connected(self) -> bool:
+        return self.state == "connected"
+
+    def start(self) -> None:
+        if self._supervisor is None:
+            self._supervisor = asyncio.get_running_loop().create_task(self._supervise(), name=f"hub-{self.kind}")
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+        self.state = "disconnected"
+
+    def add_listener(self, listener: LifecycleListener) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: LifecycleListener) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
+
+    # -- subscriptions -------------------------------------------------------------------------
+
+    async def subscribe(self, task_id: str, sink: EventSink) -> None:
+        """Route the task's events to `sink`; tell the hub if this is the task's first follower.
+        Raises HubError if the hub refuses (another key's task); a link that is down subscribes later."""
+        sinks = self._sinks.setdefault(task_id, set())
+        sinks.add(sink)
+        if len(sinks) == 1 and self.connected:
+            try:
+                await self._subscribe(task_id)
+            except HubError:
+                self.unsubscribe(task_id, sink)
+                raise
+            except NetworkError:
+                pass  # the connection dropped meanwhile; the resubscribe after reconnecting covers it
+
+    def unsubscribe(self, task_id: str, sink: EventSink) -> None:
+        sinks = self._sinks.get(task_id)
+        if sinks is None:
+            return
+        sinks.discard(sink)
+        if not sinks:
+            del self._sinks[task_id]
+            client = self._client
+            if client is not None and self.connected:
+                # Fire and forget: nothing waits on an unsubscribe, and a closed socket makes it moot.
+                task = asyncio.get_running_loop().create_task(self._send_quietly(client, task_id))
+                task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+
+    async def _send_quietly(self, client: SignalRClient, task_id: str) -> None:
+        with contextlib.suppress(Exception):
+            await client.send(self._unsubscribe_method, [task_id])  # type: ignore[list-item]
+
+    async def _subscribe(self, task_id: str) -> None:
+        error = await self._invoke(self._subscribe_method, task_id)
+        if error and any(text in error for text in _UNKNOWN_METHOD) and self.kind == "video":
+            # A hub that only knows the seed document's names (SubscribeToRequest): switch for good.
+            self._subscribe_method = protocol.SEED_SUBSCRIBE_VIDEO
+            self._unsubscribe_method = protocol.SEED_UNSUBSCRIBE_VIDEO
+            error = await self._invoke(self._subscribe_method, task_id)
+        if error:
+            raise HubError(f"the {self.kind} hub refused to follow the task: {error}", task_id=task_id)
+
+    async def _invoke(self, method: str, *args: Any) -> str | None:
+        """Call a hub method and wait for its completion; the error text, or None on success."""
+        client = self._client
+        if client is None:
+            raise NetworkError(f"the {self.kind} hub is not connected")
+        done: asyncio.Future[CompletionMessage] = asyncio.get_running_loop().create_future()
+        self._pending.add(done)
+
+        async def on_completion(message: Message) -> None:
+            if not done.done() and isinstance(message, CompletionMessage):
+                done.set_result(message)
+
+        try:
+            await client.send(method, list(args), on_invocation=on_completion)
+            message = await asyncio.wait_for(done, INVOKE_TIMEOUT)
+        except (RuntimeError, ConnectionError, TimeoutError) as exc:
+            raise NetworkError(f"calling {method} on the {self.kind} hub failed: {exc or type(exc).__name__}") from None
+        finally:
+            self._pending.discard(done)
+        return str(message.error) if message.error else None
+
+    # -- the supervisor ------------------------------------------------------------------------
+
+    async def _supervise(self) -> None:
+        failures = 0
+        while not self._closed:
+            error = await self._run_once(reconnect=self.connections_made > 0)
+            if self._closed:
+                break
+            if isinstance(error, AuthError):
+                # A refused key will not be accepted by trying again; say so and stop.
+                self.state = "disconnected"
+                self._emit("error", ConnectionEvent(self.kind, self.state, failures, None, error.message))
+                self._emit("disconnected", ConnectionEvent(self.kind, self.state, failures, None, error.message))
+                return
+            failures = 1 if self._was_connected else failures + 1
+            if self._max_attempts is not None and failures > self._max_attempts:
+                self.state = "disconnected"
+                gave_up = f"gave up after {self._max_attempts} attempts to reconnect" + (f": {error}" if error else "")
+                self._emit("disconnected", ConnectionEvent(self.kind, self.state, failures, None, gave_up))
+                return
+            delay = self._backoff.delay(failures)
+            self.state = "reconnecting"
+            reason = str(error) if error else None
+            self._emit("reconnecting", ConnectionEvent(self.kind, self.state, failures, delay, reason))
+            await asyncio.sleep(delay)
+
+    async def _run_once(self, *, reconnect: bool) -> ConduitError | None:
+        """One connection, from the first byte to its end; what ended it (None: closed, or dropped)."""
+        self._was_connected = False
+        client = _KeylessClient(
+            self.url,
+            protocol=MessagepackProtocol() if self._protocol == "messagepack" else JSONProtocol(),
+            # The key goes as a header on negotiate and the upgrade, never in the URL (URLs get logged).
+            headers={"Authorization": f"Bearer {self._key.reveal()}"},
+            ping_interval=self._ping_interval,
+            connection_timeout=10,
+        )
+        opened, dropped = asyncio.Event(), asyncio.Event()
+
+        async def on_open() -> None:
+            opened.set()
+
+        async def on_close() -> None:
+            dropped.set()
+
+        async def on_error(message: CompletionMessage) -> None:
+            log.debug("%s hub answered an invocation with an error: %s", self.kind, message.error)
+
+        client.on_open(on_open)
+        client.on_close(on_close)
+        client.on_error(on_error)  # without one, any error completion stops pysignalr's receive loop
+        for target in EVENT_TARGETS:
+            client.on(target, self._handler(target))
+        run = asyncio.get_running_loop().create_task(client.run())
+        try:
+            if not await _first(run, opened.wait()):
+                return _classify(run)
+            self._client, self.state, self._was_connected = client, "connected", True
+            self.connections_made += 1
+            await self._resubscribe_all()
+            self._emit("reconnected" if reconnect else "connected", ConnectionEvent(self.kind, self.state))
+            await _first(run, dropped.wait())
+            return _classify(run) if run.done() else None
+        finally:
+            self._client = None
+            for pending in self._pending:
+                if not pending.done():
+                    pending.set_exception(ConnectionError("the connection closed"))
+            run.cancel()  # pysignalr would reconnect by itself, with the budget that runs out: we do it
+            with contextlib.suppress(BaseException):
+                await run
+
+    async def _resubscribe_all(self) -> None:
+        for task_id in list(self._sinks):
+            try:
+                await self._subscribe(task_id)
+            except HubError as exc:
+                log.debug("resubscribe refused: %s", exc)
+            except NetworkError:
+                return  # dropped again; the next connection resubscribes
+
+    def _handler(self, target: str) -> Callable[[list[Any]], Any]:
+        async def handle(arguments: list[Any]) -> None:
+            # Never raises: an exception here would end pysignalr's receive loop for every task.
+            try:
+                event = parse_hub_event(target, arguments)
+                if event is None:
+                    log.debug("ignoring a %s event this client cannot read", target)
+                    return
+                for sink in list(self._sinks.get(event.task_id, ())):
+                    sink(event)
+            except Exception:
+                log.exception("handling a %s event failed", target)
+
+        return handle
+
+    def _emit(self, name: str, event: ConnectionEvent) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(name, event)
+            except Exception:
+                log.exception("a %s listener failed", name)
+
+
+async def _first(run: asyncio.Task[None], awaitable: Any) -> bool:
+    """Wait for `awaitable` or for `run` to end; True if `awaitable` finished first."""
+    waiter = asyncio.ensure_future(awaitable)
+    try:
+        await asyncio.wait({run, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        return waiter.done() and not run.done()
+    finally:
+        waiter.cancel()
+
+
+def _classify(run: asyncio.Task[None]) -> ConduitError | None:
+    if not run.done() or run.cancelled():
+        return None
+    exc = run.exception()
+    if exc is None:
+        return None
+    if isinstance(exc, AuthorizationError):
+        return AuthError("the hub refused the virtual key (HTTP 401)", status=401)
+    return NetworkError(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+
+
+class ConnectionPool:
+    """Hub links shared by every client on one event loop with the same Conduit, key, hub and protocol;
+    counted, and closed when the last user lets go (the seed's connection pool)."""
+
+    def __init__(self) -> None:
+        self._links: dict[tuple[int, str, Secret, Kind, HubProtocol], HubLink] = {}
+
+    def acquire(self, base_url: str, api_key: Secret, kind: Kind, hub_protocol: HubProtocol, **options: Any) -> HubLink:
+        key = (id(asyncio.get_running_loop()), base_url.rstrip("/"), api_key, kind, hub_protocol)
+        link = self._links.get(key)
+        if link is None:
+            link = self._links[key] = HubLink(base_url, api_key, kind, hub_protocol=hub_protocol, **options)
+            link.start()
+        link.refs += 1
+        return link
+
+    async def release(self, link: HubLink) -> None:
+        link.refs -= 1
+        if link.refs > 0:
+            return
+        for key, value in list(self._links.items()):
+            if value is link:
+                del self._links[key]
+        await link.close()
+
+    def links(self) -> list[HubLink]:
+        return list(self._links.values())
+
+
+POOL: Final = ConnectionPool()

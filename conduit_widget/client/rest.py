@@ -1,0 +1,228 @@
+"""Conduit's REST routes over httpx: timeouts, retries that never duplicate a task, typed errors.
+
+Retries follow what the well-kept clients do (openai-python, replicate): exponential backoff with jitter,
+``Retry-After`` honoured up to a cap, 408/429/5xx and connection failures retried for reads and cancels.
+A create is different, because a retried create can make a second task that someone pays for: it is
+retried only when the server provably never took it (the connection was refused or never opened, or the
+answer was 429 / 503, which refuse before doing anything).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+import httpx
+
+from conduit_widget import protocol
+from conduit_widget._version import __version__
+from conduit_widget.client.errors import (
+    ConduitError,
+    NetworkError,
+    NotFoundError,
+    TimeoutError,
+    error_for_status,
+)
+from conduit_widget.client.secret import Secret
+from conduit_widget.protocol import Kind
+
+log = logging.getLogger(__name__)
+
+Routes = Literal["auto", "conduit", "successor"]
+RETRYABLE_STATUS: Final = frozenset({408, 409, 429, 500, 502, 503, 504})
+CREATE_RETRYABLE_STATUS: Final = frozenset({429, 503})
+MAX_RETRY_AFTER: Final = 60.0
+DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)  # a server that asks for longer gets its error raised instead
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 3
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return retry_after
+        base: float = min(self.max_delay, self.initial_delay * 2**attempt)
+        return base * (0.75 + random.random() * 0.25)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+class RestClient:
+    """The REST half of a ConduitClient. One httpx.AsyncClient, shared by every call."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: Secret,
+        *,
+        routes: Routes = "auto",
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = RetryPolicy(),
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._key = api_key
+        self._routes: Routes = routes
+        self._retry = retry
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=timeout,
+            transport=transport,
+            headers={"Authorization": f"Bearer {api_key.reveal()}", "User-Agent": f"conduit-widget/{__version__}"},
+        )
+
+    def __repr__(self) -> str:
+        return f"<RestClient {self.base_url} routes={self._routes}>"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def routes(self) -> Routes:
+        return self._routes
+
+    def _path(self, template: str, **values: str) -> str:
+        path = template.format(**values)
+        # The successor gateway (nickna/Conduit) moved the async media routes under /v1/conduit/.
+        return path.replace("/v1/", "/v1/conduit/", 1) if self._routes == "successor" else path
+
+    # -- routes --------------------------------------------------------------------------------
+
+    async def create(self, kind: Kind, body: dict[str, Any]) -> dict[str, Any]:
+        """POST a new task; the answer's JSON. Never sent twice unless the first provably went nowhere."""
+        template = protocol.IMAGE_CREATE if kind == "image" else protocol.VIDEO_CREATE
+        what = f"creating {'an image' if kind == 'image' else 'a video'} task"
+        try:
+            answer = await self._json("POST", template, what=what, json=body, create=True)
+        except NotFoundError:
+            if self._routes != "auto":
+                raise
+            # A 404 on a create is a missing route, not a missing task: try the successor's routes.
+            self._routes = "successor"
+            try:
+                answer = await self._json("POST", template, what=what, json=body, create=True)
+            except NotFoundError:
+                self._routes = "auto"
+                raise
+            log.info("this gateway serves media routes under /v1/conduit/; using them from now on")
+            return answer
+        if self._routes == "auto":
+            self._routes = "conduit"
+        return answer
+
+    async def status(self, kind: Kind, task_id: str) -> dict[str, Any]:
+        template = protocol.IMAGE_STATUS if kind == "image" else protocol.VIDEO_STATUS
+        return await self._json("GET", template, task_id=task_id, what="reading the task's status")
+
+    async def cancel(self, kind: Kind, task_id: str) -> None:
+        template = protocol.IMAGE_CANCEL if kind == "image" else protocol.VIDEO_CANCEL
+        await self._send("DELETE", template, task_id=task_id, what="cancelling the task")
+
+    async def retry_video(self, task_id: str) -> dict[str, Any]:
+        return await self._json("POST", protocol.VIDEO_RETRY, task_id=task_id, what="retrying the video task")
+
+    async def models(self) -> list[dict[str, Any]]:
+        answer = await self._json("GET", protocol.MODELS, what="listing models", plain_path=True)
+        data = answer.get("data")
+        return [m for m in data if isinstance(m, dict)] if isinstance(data, list) else []
+
+    async def download(self, url: str) -> bytes:
+        """Media bytes; the key goes only to this Conduit's own origin, never to a storage host."""
+        headers = None if url.startswith(self.base_url + "/") else {"Authorization": ""}
+        try:
+            response = await self._http.get(url, headers=headers)
+        except httpx.TransportError as exc:
+            raise NetworkError(f"downloading {url} failed: {type(exc).__name__}") from None
+        if response.status_code >= 400:
+            raise error_for_status(response.status_code, response.content, what=f"downloading {url}")
+        return response.content
+
+    # -- the machinery -------------------------------------------------------------------------
+
+    async def _json(self, method: str, template: str, *, what: str, **kwargs: Any) -> dict[str, Any]:
+        response = await self._send(method, template, what=what, **kwargs)
+        try:
+            data = response.json()
+        except ValueError:
+            raise ConduitError(f"{what}: the server answered with something that is not JSON") from None
+        if not isinstance(data, dict):
+            raise ConduitError(f"{what}: the server answered with a JSON {type(data).__name__}, not an object")
+        return data
+
+    async def _send(
+        self,
+        method: str,
+        template: str,
+        *,
+        what: str,
+        task_id: str | None = None,
+        json: Any = None,
+        create: bool = False,
+        plain_path: bool = False,
+    ) -> httpx.Response:
+        path = template if plain_path else self._path(template, task_id=task_id or "")
+        retryable_status = CREATE_RETRYABLE_STATUS if create else RETRYABLE_STATUS
+        attempt = 0
+        while True:
+            retry_after: float | None = None
+            try:
+                response = await self._http.request(method, path, json=json)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                # Nothing reached the server: safe to try again, even for a create.
+                error: ConduitError = NetworkError(f"{what}: could not connect to {self.base_url} ({_reason(exc)})")
+            except httpx.TimeoutException as exc:
+                if create:
+                    raise TimeoutError(
+                        f"{what}: no answer in time ({type(exc).__name__}); the task may have been created, "
+                        "so it was not sent again"
+                    ) from None
+                error = TimeoutError(f"{what}: no answer from {self.base_url} in time", task_id=task_id)
+            except httpx.TransportError as exc:
+                if create:
+                    raise NetworkError(
+                        f"{what}: the connection broke after the request was sent ({_reason(exc)}); the task "
+                        "may have been created, so it was not sent again"
+                    ) from None
+                error = NetworkError(f"{what}: the connection broke ({_reason(exc)})", task_id=task_id)
+            else:
+                if response.status_code < 400:
+                    return response
+                retry_after = _retry_after(response)
+                error = error_for_status(
+                    response.status_code,
+                    response.content,
+                    what=what,
+                    task_id=task_id,
+                    retry_after=retry_after,
+                    secret=self._key.reveal(),
+                )
+                if response.status_code not in retryable_status or (retry_after or 0) > MAX_RETRY_AFTER:
+                    raise error
+            if attempt >= self._retry.max_retries:
+                raise error
+            wait = self._retry.delay(attempt, retry_after)
+            log.debug("%s: %s; retrying in %.2f s", what, error.message, wait)
+            attempt += 1
+            await asyncio.sleep(wait)
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,144 @@
+"""One task's state machine: what of an incoming event is news, and what the user may see.
+
+The rules, whatever order events arrive in and however often: progress never goes backwards; a terminal
+state (completed, failed, cancelled, timed out) is final and reported once; a repeat of what is already
+known is not news. Events reach it from the hub and from status polls alike, so a lost or late hub event
+is made up for by the next poll, and a late hub event after a poll changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+
+from conduit_widget.client.models import TERMINAL, Status, TaskEvent, TaskResult, TaskUpdate
+from conduit_widget.protocol import Kind
+
+
+class TaskState:
+    def __init__(self, task_id: str, kind: Kind) -> None:
+        self.task_id = task_id
+        self.kind = kind
+        self.status: Status = "pending"
+        self.progress = 0
+        self.message: str | None = None
+        self.stage: str | None = None
+        self.images_completed: int | None = None
+        self.images_total: int | None = None
+        self.frames_completed: int | None = None
+        self.frames_total: int | None = None
+        self.result: TaskResult | None = None
+        self._created = time.monotonic()
+        self._rate_origin: tuple[float, int] | None = None  # (when, progress) of the first progress seen
+        self._server_eta: tuple[float, float] | None = None  # (when, seconds) as the server last estimated
+        self._last_update: TaskUpdate | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def update(self) -> TaskUpdate:
+        """The latest snapshot (made afresh only when something changed)."""
+        if self._last_update is None:
+            self._last_update = self._snapshot("client")
+        return self._last_update
+
+    def apply(self, event: TaskEvent) -> TaskUpdate | None:
+        """Take in an event; return the new snapshot if it changed what the user sees, else None."""
+        if self.done:
+            return None
+        if event.status in TERMINAL:
+            return self._finish(event)
+        changed = False
+        if event.progress is not None:
+            progress = max(0, min(99, int(event.progress)))  # 100 is only ever said by completion
+            if progress > self.progress:
+                now = time.monotonic()
+                if self._rate_origin is None:
+                    self._rate_origin = (now, self.progress)
+                self.progress, changed = progress, True
+        if event.status == "processing" and self.status == "pending":
+            self.status, changed = "processing", True
+        for name in ("message", "stage"):
+            value = getattr(event, name)
+            if value is not None and value != getattr(self, name):
+                setattr(self, name, value)
+                changed = True
+        for name in ("images_completed", "images_total", "frames_completed", "frames_total"):
+            value = getattr(event, name)
+            current = getattr(self, name)
+            if value is not None and (current is None or value > current):
+                setattr(self, name, value)
+                changed = True
+        if event.eta_seconds is not None:
+            self._server_eta = (time.monotonic(), event.eta_seconds)
+            changed = True
+        if not changed:
+            return None
+        self._last_update = self._snapshot(event.source)
+        return self._last_update
+
+    def enrich(self, event: TaskEvent) -> bool:
+        """Fill in what a completion lacked (e.g. URLs a seed event left out) from a later status answer."""
+        if self.result is None or event.status != self.result.status or self.result.urls:
+            return False
+        if not (event.image_urls or event.video_url):
+            return False
+        self.result = self._result_from(event)
+        return True
+
+    def _finish(self, event: TaskEvent) -> TaskUpdate:
+        assert event.status is not None
+        self.status = event.status
+        if event.status == "completed":
+            self.progress = 100
+        self.message = event.message or self.message
+        self.result = self._result_from(event)
+        self._last_update = self._snapshot(event.source)
+        return self._last_update
+
+    def _result_from(self, event: TaskEvent) -> TaskResult:
+        assert event.status is not None
+        return TaskResult(
+            task_id=self.task_id,
+            kind=self.kind,
+            status=event.status,
+            image_urls=event.image_urls,
+            video_url=event.video_url,
+            preview_url=event.preview_url,
+            error=event.error,
+            error_code=event.error_code,
+            is_retryable=bool(event.is_retryable),
+            metadata=dict(event.metadata),
+            elapsed_seconds=round(time.monotonic() - self._created, 3),
+        )
+
+    def _snapshot(self, source: str) -> TaskUpdate:
+        return TaskUpdate(
+            task_id=self.task_id,
+            kind=self.kind,
+            status=self.status,
+            progress=self.progress,
+            message=self.message,
+            stage=self.stage,
+            eta_seconds=None if self.done else self._eta(),
+            elapsed_seconds=round(time.monotonic() - self._created, 3),
+            images_completed=self.images_completed,
+            images_total=self.images_total,
+            frames_completed=self.frames_completed,
+            frames_total=self.frames_total,
+            source=source,  # type: ignore[arg-type]
+        )
+
+    def _eta(self) -> float | None:
+        now = time.monotonic()
+        if self._server_eta is not None:
+            said_at, seconds = self._server_eta
+            return max(0.0, seconds - (now - said_at))
+        if self._rate_origin is None:
+            return None
+        since, start = self._rate_origin
+        done = self.progress - start
+        if done <= 0 or now - since < 0.2:  # too little seen to say
+            return None
+        return round((now - since) * (100 - self.progress) / done, 1)

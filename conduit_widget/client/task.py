@@ -1,0 +1,193 @@
+"""`Task`: the handle a user holds on one generation, fed by the hub and by status polls alike."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import inspect
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
+
+from conduit_widget.client.errors import ConduitError, ConflictError, TimeoutError, ValidationError
+from conduit_widget.client.models import Status, TaskEvent, TaskResult, TaskUpdate
+from conduit_widget.client.state import TaskState
+from conduit_widget.protocol import Kind
+
+if TYPE_CHECKING:
+    from conduit_widget.client.client import ConduitClient
+
+log = logging.getLogger(__name__)
+
+_MAX_BACKLOG = 256  # updates an `async for` consumer may fall behind by before older progress is folded
+
+
+class _Updates:
+    """One `async for` consumer's queue. A consumer that falls far behind gets the latest progress, not
+    every step; the final update is always delivered."""
+
+    def __init__(self) -> None:
+        self._items: collections.deque[TaskUpdate] = collections.deque()
+        self._ready = asyncio.Event()
+
+    def put(self, update: TaskUpdate) -> None:
+        if len(self._items) >= _MAX_BACKLOG and not self._items[-1].done:
+            self._items[-1] = update
+        else:
+            self._items.append(update)
+        self._ready.set()
+
+    async def get(self) -> TaskUpdate:
+        while not self._items:
+            self._ready.clear()
+            await self._ready.wait()
+        return self._items.popleft()
+
+
+class Task:
+    """A generation task being followed. ``async for update in task``, ``await task.wait()``,
+    ``await task.cancel()``; ``task.update`` is the latest snapshot and ``task.result`` the ending."""
+
+    def __init__(self, client: ConduitClient, task_id: str, kind: Kind, request: dict[str, Any] | None = None) -> None:
+        self.id = task_id
+        self.kind = kind
+        self.request = request  # what created it, so a failed attempt can be made again
+        self.attempts: list[str] = [task_id]
+        self._client = client
+        self._state = TaskState(task_id, kind)
+        self._done = asyncio.Event()
+        self._consumers: list[_Updates] = []
+        self._listeners: list[Callable[[TaskUpdate], Any]] = []
+        self.last_heard = time.monotonic()
+        self.last_polled = 0.0
+
+    def __repr__(self) -> str:
+        update = self.update
+        return f"<Task {self.kind} {self.id} {update.status} {update.progress}%>"
+
+    # -- what the user reads -------------------------------------------------------------------
+
+    @property
+    def update(self) -> TaskUpdate:
+        return self._state.update
+
+    @property
+    def status(self) -> Status:
+        return self._state.status
+
+    @property
+    def progress(self) -> int:
+        return self._state.progress
+
+    @property
+    def done(self) -> bool:
+        return self._state.done
+
+    @property
+    def result(self) -> TaskResult | None:
+        return self._state.result
+
+    def __aiter__(self) -> AsyncIterator[TaskUpdate]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[TaskUpdate]:
+        queue = _Updates()
+        self._consumers.append(queue)
+        try:
+            current = self.update
+            yield current
+            while not current.done:
+                current = await queue.get()
+                yield current
+        finally:
+            self._consumers.remove(queue)
+
+    def on_update(self, callback: Callable[[TaskUpdate], Any]) -> Callable[[], None]:
+        """Call `callback` with every new update (on the event loop); returns a function that stops it."""
+        self._listeners.append(callback)
+        return lambda: self._listeners.remove(callback) if callback in self._listeners else None
+
+    async def wait(self, timeout: float | None = None, *, cancel_on_timeout: bool = False) -> TaskResult:
+        """The task's result once it ends. A timeout raises TimeoutError naming the task and leaves it
+        running on the server, unless `cancel_on_timeout`."""
+        try:
+            await asyncio.wait_for(self._done.wait(), timeout)
+        except builtin_timeout:
+            if cancel_on_timeout:
+                with contextlib.suppress(ConduitError):
+                    await self.cancel()
+            still = "cancelled" if cancel_on_timeout else f"still {self.status} on the server, not cancelled"
+            raise TimeoutError(
+                f"{self.kind} task {self.id} did not finish within {timeout:g} s ({self.progress}%, {still})",
+                task_id=self.id,
+            ) from None
+        assert self.result is not None
+        return self.result
+
+    async def cancel(self) -> TaskResult:
+        """Ask the server to cancel; the result (``cancelled``, or how it ended if it ended first)."""
+        if not self.done:
+            try:
+                await self._client.rest.cancel(self.kind, self.id)
+            except (ValidationError, ConflictError):
+                # The server says it is already over: learn how it ended instead.
+                await self._client.reconcile(self)
+            else:
+                # A real Conduit sends no event for a cancel; the server's 200/204 is the word.
+                self.deliver(TaskEvent(self.id, "client", status="cancelled", message="Cancelled"))
+        if not self.done:
+            await self._client.reconcile(self)
+        return await self.wait(30)
+
+    # -- what feeds it -------------------------------------------------------------------------
+
+    def deliver(self, event: TaskEvent) -> None:
+        """Take in one event from any source; the state machine decides what is news."""
+        if event.task_id != self.id:
+            return  # an event for an attempt this handle has moved on from
+        self.last_heard = time.monotonic()
+        if event.status == "completed" and not (event.image_urls or event.video_url) and event.source == "hub":
+            # A completion without its media (some seed servers): read them from the status route first.
+            self._client.schedule_reconcile(self)
+            return
+        if event.status == "failed" and self._client.should_retry(self, event):
+            return
+        update = self._state.apply(event)
+        if update is None:
+            return
+        for consumer in self._consumers:
+            consumer.put(update)
+        for listener in list(self._listeners):
+            _call(listener, update)
+        self._client.task_changed(self, update)
+        if update.done:
+            self._done.set()
+
+    def enrich(self, event: TaskEvent) -> None:
+        self._state.enrich(event)
+
+    def move_to(self, task_id: str) -> None:
+        """Follow a new attempt (a retried image task gets a new id on the server)."""
+        self.id = task_id
+        self.attempts.append(task_id)
+        self._state.task_id = task_id
+
+
+builtin_timeout = asyncio.TimeoutError
+
+
+def _call(callback: Callable[[Any], Any], value: Any) -> None:
+    try:
+        outcome = callback(value)
+        if inspect.isawaitable(outcome):
+            task = asyncio.ensure_future(outcome)
+            task.add_done_callback(_log_failure)
+    except Exception:
+        log.exception("a task listener failed")
+
+
+def _log_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("a task listener failed", exc_info=task.exception())
