@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-
 import httpx
 
 from conduit_widget.server import LocalConduit, generate_key
+from tests.processes import free_port, kill, serve
 from tests.server.helpers import client, create_image, create_video, wait_image, wait_video
 
 
@@ -42,33 +36,11 @@ def test_a_graceful_restart_keeps_finished_tasks_and_resumes_unfinished_ones(tmp
         assert wait_image(http, unfinished)["status"] == "completed"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _serve(port: int, key: str, data_dir) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "conduit_widget.cli", "serve", "--port", str(port), "--speed", "100"]
-    cmd += ["--data-dir", str(data_dir)]
-    process = subprocess.Popen(cmd, env={**os.environ, "CONDUIT_API_KEY": key}, stdout=subprocess.PIPE)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-            return process
-        except httpx.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    raise AssertionError("the server did not come up")
-
-
 def test_a_killed_server_loses_nothing_completed_and_resumes_the_rest(tmp_path):
-    key, port = generate_key(), _free_port()
+    key, port = generate_key(), free_port()
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {key}"}
-    server = _serve(port, key, tmp_path)
+    server = serve(port, key, tmp_path)
     try:
         with httpx.Client(base_url=base, headers=headers) as http:
             done = [create_image(http, size="64x64", prompt=f"fox {i}") for i in range(5)]
@@ -76,9 +48,8 @@ def test_a_killed_server_loses_nothing_completed_and_resumes_the_rest(tmp_path):
                 assert wait_image(http, task_id)["status"] == "completed"
             running = create_image(http, model="test-slow", size="64x64")
     finally:
-        server.send_signal(signal.SIGKILL)  # no shutdown code runs
-        server.wait()
-    server = _serve(port, key, tmp_path)
+        kill(server)
+    server = serve(port, key, tmp_path)
     try:
         with httpx.Client(base_url=base, headers=headers) as http:
             for task_id in done:

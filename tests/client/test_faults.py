@@ -1,0 +1,268 @@
+"""The client when things go wrong: killed servers, cut connections, refusals, silence.
+
+Every scenario ends with each task in a terminal state, reached once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import socket
+from collections import Counter
+
+import httpx
+import pytest
+
+from conduit_widget import (
+    AuthError,
+    Backoff,
+    ConduitClient,
+    InsufficientBalanceError,
+    NetworkError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    TimeoutError,
+)
+from conduit_widget.server import LocalConduit, generate_key
+from conduit_widget.server.app import CONTEXT, FAULTS
+from tests.processes import free_port, kill, serve
+
+FAST = {"backoff": Backoff(initial=0.05, maximum=0.5), "poll_interval": 0.2}
+
+
+def terminal_counter(client: ConduitClient) -> Counter[str]:
+    seen: Counter[str] = Counter()
+    for name in ("completed", "failed", "cancelled", "timedout"):
+        client.on(name, lambda result: seen.update([result.task_id]))
+    return seen
+
+
+async def test_a_server_killed_mid_task_and_restarted_on_its_data_dir(tmp_path):
+    key, port = generate_key(), free_port()
+    server = serve(port, key, tmp_path)
+    try:
+        async with ConduitClient(f"http://127.0.0.1:{port}", key, **FAST) as client:
+            ends = terminal_counter(client)
+            tasks = [await client.generate_image(f"fox {i}", size="64x64", model="test-slow") for i in range(5)]
+            tasks.append(await client.generate_video("waves", size="64x64", duration=1, model="test-slow"))
+            await asyncio.sleep(0.2)
+            assert not all(t.done for t in tasks), "the tasks finished before the kill: nothing was tested"
+            kill(server)
+            await asyncio.sleep(1.0)
+            server = serve(port, key, tmp_path)
+            results = [await t.wait(30) for t in tasks]
+    finally:
+        kill(server)
+    assert [r.status for r in results] == ["completed"] * 6
+    assert ends == Counter({t.id: 1 for t in tasks}), "a task ended twice, or never"
+
+
+async def test_twenty_cuts_in_a_row_leave_the_client_connected():
+    async with LocalConduit(speed=100) as server, ConduitClient(server.base_url, server.api_key, **FAST) as client:
+        reconnected = asyncio.Event()
+        count = Counter()
+
+        def on_reconnected(event):
+            count["reconnected"] += 1
+            reconnected.set()
+
+        client.on("reconnected", on_reconnected)
+        client.on("disconnected", lambda event: count.update(["disconnected"]))
+        first = await client.generate_image("warm-up", size="64x64")
+        await first.wait(10)
+        for _ in range(20):
+            reconnected.clear()
+            assert server.drop_connections() == 1
+            await asyncio.wait_for(reconnected.wait(), 10)
+        task = await client.generate_image("after twenty cuts", size="64x64", model="test-slow")
+        updates = [u async for u in task]
+        assert client._links["image"].connected
+    assert count == Counter({"reconnected": 20})
+    assert updates[-1].status == "completed"
+    assert any(u.source == "hub" for u in updates)
+
+
+async def test_cuts_during_a_task_lose_nothing():
+    async with LocalConduit(speed=20) as server, ConduitClient(server.base_url, server.api_key, **FAST) as client:
+        ends = terminal_counter(client)
+        tasks = [await client.generate_image(f"cat {i}", size="64x64") for i in range(10)]
+        for _ in range(5):
+            await asyncio.sleep(0.1)
+            server.drop_connections()
+        results = [await t.wait(20) for t in tasks]
+    assert {r.status for r in results} == {"completed"}
+    assert set(ends.values()) == {1}
+    assert len(ends) == 10
+
+
+async def test_a_server_down_at_start_is_waited_for(tmp_path):
+    key, port = generate_key(), free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = serve(port, key, tmp_path)
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {key}"}) as http:
+        created = await http.post(
+            url + "/v1/images/generations/async", json={"prompt": "x", "model": "test-slow", "size": "64x64"}
+        )
+    kill(server)
+    try:
+        async with ConduitClient(url, key, **FAST) as client:
+            reconnecting = asyncio.Event()
+            client.on("reconnecting", lambda event: reconnecting.set())
+            task = client.task(created.json()["task_id"])
+            await asyncio.wait_for(reconnecting.wait(), 5)
+            assert not task.done
+            server = serve(port, key, tmp_path)
+            result = await task.wait(30)
+            assert client._links["image"].connected
+    finally:
+        kill(server)
+    assert result.ok
+
+
+async def test_a_create_sent_while_the_server_is_still_starting_goes_through(tmp_path):
+    key, port = generate_key(), free_port()
+    processes = []
+
+    async def start_later():
+        await asyncio.sleep(0.6)
+        processes.append(await asyncio.to_thread(serve, port, key, tmp_path))
+
+    starter = asyncio.create_task(start_later())
+    try:
+        async with ConduitClient(f"http://127.0.0.1:{port}", key, **FAST) as client:
+            task = await client.generate_image("patient", size="64x64")  # refused at first: safe to retry
+            result = await task.wait(20)
+    finally:
+        await starter
+        for process in processes:
+            kill(process)
+    assert result.ok
+
+
+async def test_a_task_that_finished_before_anyone_subscribed_still_completes(conduit):
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {conduit.api_key}"}) as http:
+        created = await http.post(
+            conduit.base_url + "/v1/images/generations/async",
+            json={"prompt": "quick", "model": "dall-e-3", "size": "64x64"},
+        )
+        task_id = created.json()["task_id"]
+        while (await http.get(f"{conduit.base_url}/v1/images/generations/{task_id}/status")).json()[
+            "status"
+        ] != "completed":
+            await asyncio.sleep(0.02)
+    async with ConduitClient(conduit.base_url, conduit.api_key) as client:
+        result = await client.task(task_id).wait(10)
+    assert result.ok
+    assert len(result.image_urls) == 1
+
+
+async def test_a_wrong_key_is_an_auth_error_that_says_so(conduit):
+    async with ConduitClient(conduit.base_url, "condt_not_the_right_key") as client:
+        with pytest.raises(AuthError) as caught:
+            await client.generate_image("nope")
+    assert caught.value.status == 401
+    assert "401" in str(caught.value)
+    assert "key" in str(caught.value)
+
+
+async def test_402_is_insufficient_balance_with_the_servers_message(conduit):
+    conduit.inject_fault(
+        "/v1/images/generations/async",
+        status=402,
+        body={"error": "Insufficient balance", "message": "Balance is 0.00; top up to continue", "statusCode": 402},
+    )
+    async with ConduitClient(conduit.base_url, conduit.api_key) as client:
+        with pytest.raises(InsufficientBalanceError, match="top up to continue"):
+            await client.generate_image("costly")
+
+
+async def test_an_unknown_task_is_not_found_and_ends_failed(conduit):
+    async with ConduitClient(conduit.base_url, conduit.api_key) as client:
+        with pytest.raises(NotFoundError) as caught:
+            await client.rest.status("image", "00000000-0000-0000-0000-000000000000")
+        assert caught.value.status == 404
+        result = await client.task("00000000-0000-0000-0000-000000000000").wait(5)
+    assert result.status == "failed"
+    assert "404" in (result.error or "")
+
+
+async def test_429_with_retry_after_is_waited_out_then_the_create_goes_through(conduit):
+    conduit.inject_fault("/v1/images/generations/async", status=429, headers={"Retry-After": "1"}, method="POST")
+    async with ConduitClient(conduit.base_url, conduit.api_key) as client:
+        started = asyncio.get_running_loop().time()
+        task = await client.generate_image("rate limited once", size="64x64")
+        waited = asyncio.get_running_loop().time() - started
+        assert (await task.wait(10)).ok
+    assert waited >= 1.0
+
+
+async def test_429_asking_for_too_long_raises_rate_limit_error_with_retry_after(conduit):
+    conduit.inject_fault("/v1/images/generations/async", status=429, headers={"Retry-After": "120"}, method="POST")
+    async with ConduitClient(conduit.base_url, conduit.api_key) as client:
+        with pytest.raises(RateLimitError) as caught:
+            await client.generate_image("rate limited for long")
+    assert caught.value.retry_after == 120
+    assert "retry after 120 s" in str(caught.value)
+
+
+def _task_count(server: LocalConduit) -> int:
+    return len(server._runner.app[CONTEXT].store._records)
+
+
+async def test_a_500_on_create_is_a_server_error_and_is_not_sent_twice(conduit):
+    faults = conduit._runner.app[FAULTS].faults
+    body = {"error": {"message": "provider exploded", "type": "server_error", "param": None, "code": "internal_error"}}
+    conduit.inject_fault("/v1/images/generations/async", status=500, body=body, method="POST", count=5)
+    try:
+        async with ConduitClient(conduit.base_url, conduit.api_key) as client:
+            with pytest.raises(ServerError, match="provider exploded"):
+                await client.generate_image("boom")
+        assert [f.count for f in faults] == [4], "the client sent the create more than once"
+    finally:
+        faults.clear()
+
+
+async def test_a_create_that_reached_the_server_is_not_repeated_after_a_reset(conduit):
+    before = _task_count(conduit)
+    conduit.inject_fault("/v1/images/generations/async", mode="reset_after", method="POST")
+    async with ConduitClient(conduit.base_url, conduit.api_key) as client:
+        with pytest.raises(NetworkError, match="not sent again"):
+            await client.generate_image("once only", size="64x64")
+    assert _task_count(conduit) == before + 1
+
+
+async def test_a_status_500_is_retried_and_then_reported(conduit):
+    async with ConduitClient(conduit.base_url, conduit.api_key, max_retries=2) as client:
+        conduit.inject_fault("/v1/images/generations/", status=503, method="GET", count=3)
+        with pytest.raises(ServerError, match="503"):
+            await client.rest.status("image", "00000000-0000-0000-0000-000000000000")
+
+
+async def test_a_hung_server_gives_a_timeout_error_naming_what_it_waited_for():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()  # accepts connections, never answers
+    try:
+        port = listener.getsockname()[1]
+        async with ConduitClient(
+            f"http://127.0.0.1:{port}", "condt_hung_server_key", timeout=0.5, max_retries=1
+        ) as client:
+            with pytest.raises(TimeoutError, match="no answer") as caught:
+                await client.generate_image("into the void")
+            assert isinstance(caught.value, builtins.TimeoutError)
+            with pytest.raises(TimeoutError, match="status"):
+                await client.rest.status("image", "some-task")
+    finally:
+        listener.close()
+
+
+async def test_wait_timeout_names_the_task_and_cancels_nothing(conduit):
+    async with ConduitClient(conduit.base_url, conduit.api_key) as client:
+        task = await client.generate_image("slow", model="test-hang", size="64x64")
+        with pytest.raises(TimeoutError, match=task.id) as caught:
+            await task.wait(0.2)
+        assert caught.value.task_id == task.id
+        assert "not cancelled" in str(caught.value)
+        assert (await client.rest.status("image", task.id))["status"] != "cancelled"
+        await task.cancel()
