@@ -109,3 +109,17 @@ async def test_a_gateway_with_successor_routes_is_detected():
         result = await task.wait(10)
         assert client.rest.routes == "successor"
     assert result.ok
+
+
+async def test_the_client_finds_the_video_hubs_subscribe_method_by_itself():
+    from conduit_widget.server import LocalConduit
+
+    async with (
+        LocalConduit(speed=100, events="seed") as server,
+        ConduitClient(server.base_url, server.api_key, watchdog_interval=60) as client,
+    ):
+        task = await client.generate_video("seed hub", size="64x64", duration=1, model="test-slow")
+        updates = [u async for u in task]
+        assert client._links["video"]._subscribe_method == "SubscribeToRequest"
+    assert updates[-1].status == "completed"
+    assert sum(u.source == "hub" for u in updates) >= 3, "events did not come over the hub"

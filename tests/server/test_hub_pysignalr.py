@@ -249,3 +249,10 @@ async def test_dropping_connections_cuts_every_live_hub_connection(conduit):
         peer.client.on_close(on_close)
         assert conduit.drop_connections() >= 1
         await asyncio.wait_for(closed.wait(), 5)
+
+
+async def test_a_seed_only_server_knows_only_the_seeds_video_methods():
+    async with LocalConduit(speed=100, events="seed") as server, connect(server, "video", "json") as peer:
+        task_id = await create(server, "video")
+        assert "Method does not exist" in (await peer.invoke(protocol.SUBSCRIBE, task_id)).error
+        assert (await peer.invoke(protocol.SEED_SUBSCRIBE_VIDEO, task_id)).error is None

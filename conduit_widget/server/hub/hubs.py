@@ -32,6 +32,12 @@ _METHODS: Final[dict[Kind, frozenset[str]]] = {
         }
     ),
 }
+# A server speaking only the seed's dialect is the one the seed document describes: its video hub knows
+# only the seed's method names, so clients must find out which names a hub answers to.
+_SEED_ONLY_METHODS: Final[dict[Kind, frozenset[str]]] = {
+    "image": _METHODS["image"],
+    "video": frozenset({protocol.SEED_SUBSCRIBE_VIDEO, protocol.SEED_UNSUBSCRIBE_VIDEO}),
+}
 _SUBSCRIBE_METHODS: Final = frozenset({protocol.SUBSCRIBE, protocol.SEED_SUBSCRIBE_VIDEO})
 
 
@@ -116,7 +122,7 @@ class Hubs:
                 owner=owner,
                 connection_id=connection_id,
                 dispatch=self._dispatch,
-                known_methods=_METHODS[kind],
+                known_methods=(_SEED_ONLY_METHODS if self._config.events == "seed" else _METHODS)[kind],
                 keepalive_interval=self._config.keepalive_interval,
                 client_timeout=self._config.client_timeout,
                 handshake_timeout=self._config.handshake_timeout,
