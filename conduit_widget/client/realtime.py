@@ -26,6 +26,7 @@ from pysignalr.protocol.json import JSONProtocol
 from pysignalr.protocol.messagepack import MessagepackProtocol
 
 from conduit_widget import protocol
+from conduit_widget.client import logs
 from conduit_widget.client.dialects import EVENT_TARGETS, parse_hub_event
 from conduit_widget.client.errors import AuthError, ConduitError, HubError, NetworkError
 from conduit_widget.client.models import TaskEvent
@@ -33,6 +34,7 @@ from conduit_widget.client.secret import Secret
 from conduit_widget.protocol import Kind
 
 log = logging.getLogger(__name__)
+logs.install()
 
 HubProtocol = Literal["json", "messagepack"]
 LinkState = Literal["connecting", "connected", "reconnecting", "disconnected"]
