@@ -124,7 +124,8 @@ class ConduitClient:
         self._watcher: asyncio.Task[None] | None = None
         self._polls: set[asyncio.Task[None]] = set()
         self._poll_slots = asyncio.Semaphore(_MAX_CONCURRENT_POLLS)
-        self._retries: dict[int, int] = {}
+        self._retries: dict[int, int] = {}  # retries used, by task handle
+        self._retrying: set[str] = set()  # task ids whose failure is being retried right now
         self._started = False
         self._starting: asyncio.Task[None] | None = None
         self._closed = False
@@ -366,10 +367,13 @@ class ConduitClient:
 
     def should_retry(self, task: Task, event: TaskEvent) -> bool:
         """The seed's error-recovery manager: retry a retryable failure, at most `retry_failed` times."""
+        if event.task_id in self._retrying:
+            return True  # the same failure again (the other dialect's event): a retry is already under way
         used = self._retries.get(id(task), 0)
         if not event.is_retryable or used >= self.retry_failed or self._closed:
             return False
         self._retries[id(task)] = used + 1
+        self._retrying.add(event.task_id)
         job = asyncio.get_running_loop().create_task(self._retry_task(task, event, used + 1))
         self._polls.add(job)
         job.add_done_callback(self._polls.discard)
@@ -387,22 +391,25 @@ class ConduitClient:
                 new_id = created_task_id(answer)
                 if new_id is None:
                     raise ConduitError("the server accepted the retry but named no task id")
-                old_id = task.id
-                self._links[task.kind].unsubscribe(old_id, task.deliver) if task.kind in self._links else None
-                self._tasks.pop(old_id, None)
+                self._forget(task)
                 task.move_to(new_id)
                 await self._follow(task)
         except ConduitError as exc:
+            self._retrying.discard(event.task_id)
             task.deliver(TaskEvent(task.id, "client", status="failed", error=f"{event.error} (retry failed: {exc})"))
             return
+        self._retrying.discard(event.task_id)
         task.deliver(TaskEvent(task.id, "client", status="pending", message=note))
+
+    def _forget(self, task: Task) -> None:
+        self._tasks.pop(task.id, None)
+        link = self._links.get(task.kind)
+        if link is not None:
+            link.unsubscribe(task.id, task.deliver)
 
     def task_changed(self, task: Task, update: TaskUpdate) -> None:
         if update.status in TERMINAL:
-            self._tasks.pop(task.id, None)
-            link = self._links.get(task.kind)
-            if link is not None:
-                link.unsubscribe(task.id, task.deliver)
+            self._forget(task)
             self._emit(update.status, task.result)
         else:
             self._emit("progress", update)

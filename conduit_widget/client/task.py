@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import collections
 import contextlib
 import inspect
@@ -114,7 +115,7 @@ class Task:
         running on the server, unless `cancel_on_timeout`."""
         try:
             await asyncio.wait_for(self._done.wait(), timeout)
-        except builtin_timeout:
+        except builtins.TimeoutError:
             if cancel_on_timeout:
                 with contextlib.suppress(ConduitError):
                     await self.cancel()
@@ -173,9 +174,6 @@ class Task:
         self.id = task_id
         self.attempts.append(task_id)
         self._state.task_id = task_id
-
-
-builtin_timeout = asyncio.TimeoutError
 
 
 def _call(callback: Callable[[Any], Any], value: Any) -> None:

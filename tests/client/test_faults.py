@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import json
 import socket
 from collections import Counter
 
@@ -266,3 +267,26 @@ async def test_wait_timeout_names_the_task_and_cancels_nothing(conduit):
         assert "not cancelled" in str(caught.value)
         assert (await client.rest.status("image", task.id))["status"] != "cancelled"
         await task.cancel()
+
+
+async def test_the_watchdog_polls_a_task_the_hub_has_gone_quiet_about(conduit):
+    async with ConduitClient(conduit.base_url, conduit.api_key, watchdog_interval=0.3) as client:
+        task = await client.generate_image("lost events", size="64x64", model="test-slow")
+        client._links["image"].unsubscribe(task.id, task.deliver)  # as if every hub event were lost
+        result = await task.wait(15)
+    assert result.ok
+    assert task.update.source == "poll"
+
+
+async def test_retry_failed_makes_a_retryable_failure_again_then_gives_up(conduit):
+    async with ConduitClient(conduit.base_url, conduit.api_key, retry_failed=2) as client:
+        image = await client.generate_image("keeps failing", model="test-fail", size="64x64")
+        video = await client.generate_video("keeps failing", model="test-fail", size="64x64", duration=1)
+        image_result, video_result = await image.wait(20), await video.wait(20)
+    assert image_result.status == video_result.status == "failed"
+    assert len(image.attempts) == 3, "an image retry is a new task on the server"
+    assert len(set(image.attempts)) == 3
+    assert image_result.task_id == image.attempts[-1]
+    assert video.attempts == [video.id], "a video retry reuses its task id"
+    async with ConduitClient(conduit.base_url, conduit.api_key) as client:
+        assert json.loads((await client.rest.status("video", video.id))["result"] or "null") is None
