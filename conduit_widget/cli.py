@@ -1,4 +1,4 @@
-"""``conduit-widget``: run the local Conduit, or the demo (the local Conduit plus JupyterLab)."""
+"""``conduit-widget``: generate an image or a video, run the local Conduit, or the demo (it plus JupyterLab)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -16,8 +17,15 @@ import time
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
 
 from conduit_widget._version import __version__
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from conduit_widget.client import ConduitClient, Task
 
 
 def _positive_float(text: str) -> float:
@@ -30,10 +38,55 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _size(text: str) -> str:
+    if not re.fullmatch(r"[1-9]\d*x[1-9]\d*", text):
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1024x1024, got {text!r}")
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conduit-widget", description=__doc__)
     parser.add_argument("--version", action="version", version=f"conduit-widget {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser(
+        "generate",
+        help="generate an image (or a video) with a live progress bar, and save it",
+        description="Uses $CONDUIT_BASE_URL and $CONDUIT_API_KEY; with neither set, a local Conduit in this process.",
+    )
+    generate.add_argument("prompt", help="what to generate")
+    generate.add_argument("--video", action="store_true", help="generate a video instead of an image")
+    generate.add_argument("--model", help="model name (default: $CONDUIT_IMAGE_MODEL / $CONDUIT_VIDEO_MODEL)")
+    generate.add_argument(
+        "--out", metavar="FILE", type=Path, help="where to save (an existing folder: into it; default: here)"
+    )
+    generate.add_argument("--size", type=_size, metavar="WxH", help="e.g. 1024x1024")
+    generate.add_argument("--n", type=_positive_int, help="number of images (images only; default 1)")
+    generate.add_argument("--duration", type=_positive_float, metavar="S", help="video length in seconds")
+    generate.add_argument("--seed", type=_seed, metavar="N", help="seed, for a repeatable result")
+    generate.add_argument(
+        "--timeout", type=_positive_float, metavar="S", help="cancel the task if not done after S seconds"
+    )
 
     serve = commands.add_parser("serve", help="run the local Conduit-compatible server")
     _server_options(serve)
@@ -80,6 +133,8 @@ def _server_options(parser: argparse.ArgumentParser, default_port: int = 5000) -
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "generate":
+            return _generate(args)
         if args.command == "serve":
             return _serve(args)
         return _demo(args)
@@ -88,6 +143,92 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError) as exc:  # bad settings or a busy port: say so, without a traceback
         print(f"conduit-widget: error: {exc}", file=sys.stderr)
         return 2
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from conduit_widget.client import ConduitError, ConfigurationError, ValidationError
+
+    stderr = Console(stderr=True, highlight=False)
+    mistake = None
+    if args.video and args.n is not None:
+        mistake = "--n applies to images only; a video task makes one video"
+    elif not args.video and args.duration is not None:
+        mistake = "--duration applies to videos only; add --video"
+    if mistake:
+        stderr.print(f"conduit-widget generate: error: {mistake}", style="red", soft_wrap=True)
+        return 2
+    try:
+        return asyncio.run(_generate_and_save(args, stderr))
+    except ConduitError as exc:  # a bad key, a refused request, no answer: one line, never a traceback
+        stderr.print(f"conduit-widget: error: {exc.message}", style="red", markup=False, soft_wrap=True)
+        return 2 if isinstance(exc, ConfigurationError | ValidationError) else 1
+
+
+async def _generate_and_save(args: argparse.Namespace, stderr: Console) -> int:
+    from conduit_widget.client import ConduitClient
+    from conduit_widget.progress import TaskProgress
+
+    async with ConduitClient() as client:
+        if args.video:
+            task = await client.generate_video(
+                args.prompt, model=args.model, size=args.size, seed=args.seed, duration=args.duration
+            )
+        else:
+            task = await client.generate_image(
+                args.prompt, model=args.model, size=args.size, seed=args.seed, n=args.n or 1
+            )
+        try:
+            async with asyncio.timeout(args.timeout):
+                with TaskProgress(stderr, task.kind) as shown:
+                    async for update in task:
+                        shown.update(update)
+        except TimeoutError:
+            if (await task.cancel()).status == "cancelled":  # else it ended meanwhile: save or report that
+                stderr.print(f"Not done after {args.timeout:g} s: cancelled task {task.id}.", style="red", markup=False)
+                return 1
+        except asyncio.CancelledError:  # Ctrl+C: asyncio.run cancels this coroutine
+            if (this := asyncio.current_task()) is not None:
+                this.uncancel()  # handled: later timeouts (in task.cancel) must work as usual
+            await task.cancel()
+            stderr.print(f"Interrupted: cancelled task {task.id} on the server.", style="yellow", markup=False)
+            return 130
+        return await _save(client, task, args, stderr)
+
+
+_ENDINGS = {"failed": "failed", "cancelled": "was cancelled", "timedout": "timed out on the server"}
+_MEDIA_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".mp4", ".webm", ".mov"})
+
+
+async def _save(client: ConduitClient, task: Task, args: argparse.Namespace, stderr: Console) -> int:
+    result = task.result
+    assert result is not None
+    if not result.ok or not result.urls:
+        ending = _ENDINGS.get(result.status, "completed but named no media")
+        why = " ".join(f": {result.error}".split()) if result.error else ""  # the server's words, on one line
+        stderr.print(f"The {task.kind} task {task.id} {ending}{why}", style="red", markup=False, soft_wrap=True)
+        return 1
+    default = ".mp4" if task.kind == "video" else ".png"
+    suffix = Path(urlparse(result.urls[0]).path).suffix.lower()
+    paths = _destinations(
+        args.out, args.prompt, task.id, len(result.urls), suffix if suffix in _MEDIA_SUFFIXES else default
+    )
+    for url, path in zip(result.urls, paths, strict=True):
+        path.write_bytes(await client.rest.download(url))
+        print(f"Saved {path}", flush=True)
+    return 0
+
+
+def _destinations(out: Path | None, prompt: str, task_id: str, count: int, suffix: str) -> list[Path]:
+    """`out` itself for one file; `out` with -1, -2... before its extension for several; a name made of the
+    prompt and the task id, here or in `out` if it is a folder, when `out` names no file."""
+    if out is None or out.is_dir():
+        slug = re.sub(r"[^a-z0-9]+", "-", prompt.lower()).strip("-")[:40].strip("-") or "conduit"
+        out = (out or Path()) / f"{slug}-{task_id[:8]}{suffix}"
+    if count == 1:
+        return [out]
+    return [out.with_name(f"{out.stem}-{i}{out.suffix}") for i in range(1, count + 1)]
 
 
 def _serve(args: argparse.Namespace) -> int:
