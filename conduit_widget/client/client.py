@@ -73,6 +73,7 @@ class ConduitClient:
         routes: Routes = "auto",
         timeout: float = 30.0,
         connect_timeout: float = 5.0,
+        total_timeout: float | None = 120.0,
         max_retries: int = 3,
         max_reconnect_attempts: int | None = None,
         backoff: Backoff = Backoff(),
@@ -112,6 +113,7 @@ class ConduitClient:
         self._routes = routes
         self._http_timeout = timeout
         self._connect_timeout = connect_timeout
+        self._total_timeout = total_timeout
         self._retry = RetryPolicy(max_retries=max_retries)
         self._link_options: dict[str, Any] = {"backoff": backoff, "max_reconnect_attempts": max_reconnect_attempts}
         self.poll_interval = poll_interval
@@ -180,6 +182,7 @@ class ConduitClient:
             routes=self._routes,
             timeout=httpx.Timeout(self._http_timeout, connect=self._connect_timeout),
             retry=self._retry,
+            total_timeout=self._total_timeout,
         )
         self._watcher = asyncio.get_running_loop().create_task(self._watch(), name="conduit-watchdog")
         self._started = True

@@ -10,6 +10,7 @@ answer was 429 / 503, which refuse before doing anything).
 from __future__ import annotations
 
 import asyncio
+import builtins
 import email.utils
 import logging
 import random
@@ -75,12 +76,14 @@ class RestClient:
         routes: Routes = "auto",
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         retry: RetryPolicy = RetryPolicy(),
+        total_timeout: float | None = 120.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._key = api_key
         self._routes: Routes = routes
         self._retry = retry
+        self._total_timeout = total_timeout  # a whole call, retries and Retry-After waits included
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=timeout,
@@ -166,7 +169,21 @@ class RestClient:
             raise ConduitError(f"{what}: the server answered with a JSON {type(data).__name__}, not an object")
         return data
 
-    async def _send(
+    async def _send(self, method: str, template: str, *, what: str, **kwargs: Any) -> httpx.Response:
+        """One call, retries included, within the total deadline."""
+        try:
+            async with asyncio.timeout(self._total_timeout):
+                return await self._attempts(method, template, what=what, **kwargs)
+        except builtins.TimeoutError as exc:
+            if isinstance(exc, ConduitError):
+                raise
+            more = "; the task may have been created" if kwargs.get("create") else ""
+            raise TimeoutError(
+                f"{what}: not done within {self._total_timeout:g} s, retries included{more}",
+                task_id=kwargs.get("task_id"),
+            ) from None
+
+    async def _attempts(
         self,
         method: str,
         template: str,

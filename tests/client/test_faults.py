@@ -290,3 +290,15 @@ async def test_retry_failed_makes_a_retryable_failure_again_then_gives_up(condui
     assert video.attempts == [video.id], "a video retry reuses its task id"
     async with ConduitClient(conduit.base_url, conduit.api_key) as client:
         assert json.loads((await client.rest.status("video", video.id))["result"] or "null") is None
+
+
+async def test_a_total_timeout_bounds_a_call_and_its_retries(conduit):
+    conduit.inject_fault("/v1/images/generations/", status=503, headers={"Retry-After": "5"}, method="GET", count=3)
+    try:
+        async with ConduitClient(conduit.base_url, conduit.api_key, total_timeout=1.0) as client:
+            started = asyncio.get_running_loop().time()
+            with pytest.raises(TimeoutError, match="retries included"):
+                await client.rest.status("image", "00000000-0000-0000-0000-000000000000")
+            assert asyncio.get_running_loop().time() - started < 2.0
+    finally:
+        conduit._runner.app[FAULTS].faults.clear()
