@@ -18,9 +18,9 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 from conduit_widget._version import __version__
+from conduit_widget.files import destinations, media_suffix
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -198,7 +198,6 @@ async def _generate_and_save(args: argparse.Namespace, stderr: Console) -> int:
 
 
 _ENDINGS = {"failed": "failed", "cancelled": "was cancelled", "timedout": "timed out on the server"}
-_MEDIA_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".mp4", ".webm", ".mov"})
 
 
 async def _save(client: ConduitClient, task: Task, args: argparse.Namespace, stderr: Console) -> int:
@@ -209,26 +208,12 @@ async def _save(client: ConduitClient, task: Task, args: argparse.Namespace, std
         why = " ".join(f": {result.error}".split()) if result.error else ""  # the server's words, on one line
         stderr.print(f"The {task.kind} task {task.id} {ending}{why}", style="red", markup=False, soft_wrap=True)
         return 1
-    default = ".mp4" if task.kind == "video" else ".png"
-    suffix = Path(urlparse(result.urls[0]).path).suffix.lower()
-    paths = _destinations(
-        args.out, args.prompt, task.id, len(result.urls), suffix if suffix in _MEDIA_SUFFIXES else default
-    )
+    suffix = media_suffix(result.urls[0], task.kind)
+    paths = destinations(args.out, args.prompt, task.id, len(result.urls), suffix)
     for url, path in zip(result.urls, paths, strict=True):
         path.write_bytes(await client.rest.download(url))
         print(f"Saved {path}", flush=True)
     return 0
-
-
-def _destinations(out: Path | None, prompt: str, task_id: str, count: int, suffix: str) -> list[Path]:
-    """`out` itself for one file; `out` with -1, -2... before its extension for several; a name made of the
-    prompt and the task id, here or in `out` if it is a folder, when `out` names no file."""
-    if out is None or out.is_dir():
-        slug = re.sub(r"[^a-z0-9]+", "-", prompt.lower()).strip("-")[:40].strip("-") or "conduit"
-        out = (out or Path()) / f"{slug}-{task_id[:8]}{suffix}"
-    if count == 1:
-        return [out]
-    return [out.with_name(f"{out.stem}-{i}{out.suffix}") for i in range(1, count + 1)]
 
 
 def _serve(args: argparse.Namespace) -> int:

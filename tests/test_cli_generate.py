@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from conduit_widget import protocol
-from conduit_widget.cli import _destinations
+from conduit_widget.files import destinations as _destinations
 
 REPO = Path(__file__).resolve().parents[1]
 COMMAND = [sys.executable, "-m", "conduit_widget.cli", "generate"]
