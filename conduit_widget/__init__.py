@@ -1,8 +1,11 @@
 """conduit-widget: watch Conduit image and video generation live in Jupyter.
 
-``ConduitClient`` creates tasks and follows them live; ``LocalConduit`` is the Conduit-compatible server that
+``GenerationWidget`` and ``Gallery`` show generations live in a notebook; ``ConduitClient`` creates tasks and
+follows them; ``LocalConduit`` is the Conduit-compatible server that
 runs when no gateway is configured. Errors are in ``conduit_widget.client.errors``.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from conduit_widget._version import __version__
 from conduit_widget.client import (
@@ -31,6 +34,25 @@ from conduit_widget.client import (
 )
 from conduit_widget.server import LocalConduit
 
+if TYPE_CHECKING:
+    from conduit_widget.gallery import Gallery
+    from conduit_widget.widget import GenerationWidget
+
+
+def __getattr__(name: str) -> Any:
+    # The widgets load anywidget, ipywidgets and the built front end: only code that uses them pays for that
+    # (the server and the command line start without them).
+    if name == "GenerationWidget":
+        from conduit_widget.widget import GenerationWidget
+
+        return GenerationWidget
+    if name == "Gallery":
+        from conduit_widget.gallery import Gallery
+
+        return Gallery
+    raise AttributeError(f"module 'conduit_widget' has no attribute {name!r}")
+
+
 __all__ = [
     "APIError",
     "AuthError",
@@ -40,6 +62,8 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "ConnectionEvent",
+    "Gallery",
+    "GenerationWidget",
     "HubError",
     "InsufficientBalanceError",
     "LocalConduit",

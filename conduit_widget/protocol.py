@@ -72,6 +72,9 @@ SEED_REQUEST_FAILED: Final = "RequestFailed"
 # Hub error texts as an ASP.NET Core SignalR server words them.
 UNAUTHORIZED_TASK: Final = "Unauthorized access to task"
 
+# Sent by the local Conduit on every answer, so a client can say it is talking to a simulator.
+SIMULATOR_HEADER: Final = "X-Conduit-Simulator"
+
 # Models the local Conduit reserves for failure injection; a real gateway has none of them.
 TEST_FAIL_MODEL: Final = "test-fail"
 TEST_SLOW_MODEL: Final = "test-slow"

@@ -150,7 +150,7 @@ class ConduitClient:
     @property
     def backend(self) -> str:
         """A label for where tasks run: the Conduit's host, or "local simulator"."""
-        if self.is_local:
+        if self.is_local or (self._rest is not None and self._rest.is_simulator):
             return "local simulator"
         return (self._base_url or "").split("://", 1)[-1].split("/", 1)[0]
 
@@ -303,6 +303,14 @@ class ConduitClient:
             self._links[kind] = link
         return link
 
+    def connection_state(self, kind: Kind) -> str:
+        """``polling`` (no hub by choice), else the hub link's state: ``connecting``, ``connected``,
+        ``reconnecting`` or ``disconnected`` (given up: open tasks are polled)."""
+        if self.transport == "polling":
+            return "polling"
+        link = self._links.get(kind)
+        return link.state if link is not None else "connecting"
+
     async def models(self) -> list[dict[str, Any]]:
         """The gateway's models (``GET /v1/models``)."""
         await self.start()
@@ -394,7 +402,7 @@ class ConduitClient:
                 new_id = created_task_id(answer)
                 if new_id is None:
                     raise ConduitError("the server accepted the retry but named no task id")
-                self._forget(task)
+                self.forget(task)
                 task.move_to(new_id)
                 await self._follow(task)
         except ConduitError as exc:
@@ -404,7 +412,8 @@ class ConduitClient:
         self._retrying.discard(event.task_id)
         task.deliver(TaskEvent(task.id, "client", status="pending", message=note))
 
-    def _forget(self, task: Task) -> None:
+    def forget(self, task: Task) -> None:
+        """Stop following a task (a closed widget's): no more hub events or polls for it."""
         self._tasks.pop(task.id, None)
         link = self._links.get(task.kind)
         if link is not None:
@@ -412,7 +421,7 @@ class ConduitClient:
 
     def task_changed(self, task: Task, update: TaskUpdate) -> None:
         if update.status in TERMINAL:
-            self._forget(task)
+            self.forget(task)
             self._emit(update.status, task.result)
         else:
             self._emit("progress", update)

@@ -84,6 +84,7 @@ class RestClient:
         self._routes: Routes = routes
         self._retry = retry
         self._total_timeout = total_timeout  # a whole call, retries and Retry-After waits included
+        self.is_simulator = False  # set once the server says it is the local Conduit
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=timeout,
@@ -219,6 +220,8 @@ class RestClient:
                     ) from None
                 error = NetworkError(f"{what}: the connection broke ({_reason(exc)})", task_id=task_id)
             else:
+                if protocol.SIMULATOR_HEADER in response.headers:
+                    self.is_simulator = True
                 if response.status_code < 400:
                     return response
                 retry_after = _retry_after(response)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from conduit_widget import protocol
 from conduit_widget.server.auth import RateLimiter, auth_middleware
 from conduit_widget.server.config import ServerConfig
 from conduit_widget.server.context import ServerContext
@@ -19,6 +20,7 @@ from conduit_widget.server.runner import TaskRunner
 from conduit_widget.server.store import TaskStore
 
 CONTEXT = web.AppKey("context", ServerContext)
+SIMULATOR_HEADER = protocol.SIMULATOR_HEADER
 FAULTS = web.AppKey("faults", FaultPlan)
 
 
@@ -58,5 +60,10 @@ def build_app(config: ServerConfig, base_url: str) -> web.Application:
         if temp is not None:
             temp.cleanup()
 
+    async def label(request: web.Request, response: web.StreamResponse) -> None:
+        # Says "I am the local simulator" so clients can label themselves; a real gateway sends no such header.
+        response.headers[SIMULATOR_HEADER] = "conduit-widget"
+
+    app.on_response_prepare.append(label)
     app.cleanup_ctx.append(lifecycle)
     return app

@@ -1,0 +1,89 @@
+"""`Gallery`: many generations side by side, filling in as they finish (the seed hook's tasks map)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+import ipywidgets
+
+from conduit_widget import fallback
+from conduit_widget.client import ConduitClient, ConfigurationError
+from conduit_widget.client.models import TaskResult, TaskUpdate
+from conduit_widget.widget import GenerationWidget
+
+
+class Gallery(ipywidgets.GridBox):  # type: ignore[misc]
+    """A grid of compact GenerationWidgets. ``await gallery.generate_many(["a fox", "a cat"])``."""
+
+    def __init__(self, client: ConduitClient | None = None, columns: int = 4, **kwargs: Any) -> None:
+        if not isinstance(columns, int) or not 1 <= columns <= 12:
+            raise ConfigurationError(f"columns must be a whole number from 1 to 12, got {columns!r}")
+        layout = ipywidgets.Layout(grid_template_columns=f"repeat({columns}, minmax(0, 1fr))", grid_gap="8px")
+        super().__init__(children=(), layout=layout, **kwargs)
+        self._client = client
+        self._static_handles: list[Any] = []
+
+    @property
+    def widgets(self) -> list[GenerationWidget]:
+        return [child for child in self.children if isinstance(child, GenerationWidget)]
+
+    @property
+    def tasks(self) -> dict[str, TaskUpdate]:
+        """Each task's latest state, by task id (tasks not yet created are not in it)."""
+        return {w.task.id: w.task.update for w in self.widgets if w.task is not None}
+
+    async def generate_many(
+        self, prompts: Iterable[str], *, kind: str = "image", concurrency: int = 4, **options: Any
+    ) -> list[TaskResult | None]:
+        """Add a tile per prompt and generate them, `concurrency` at a time; the results in prompt order
+        (None where the input was refused: the tile says why)."""
+        if isinstance(prompts, str):
+            raise ConfigurationError("generate_many takes a list of prompts, not one string")
+        prompts = list(prompts)
+        if not isinstance(concurrency, int) or concurrency < 1:
+            raise ConfigurationError(f"concurrency must be a whole number of at least 1, got {concurrency!r}")
+        tiles = [
+            GenerationWidget(p, kind=kind, client=self._client, auto_start=False, compact=True, **options)
+            for p in prompts
+        ]
+        self.children = (*self.widgets, *tiles)
+        slots = asyncio.Semaphore(concurrency)
+
+        async def run(tile: GenerationWidget) -> TaskResult | None:
+            async with slots:
+                job = tile.generate()
+                if job is None:
+                    return None
+                await job
+                return tile.result
+
+        results = await asyncio.gather(*(run(tile) for tile in tiles))
+        self._write_static_copy()
+        return list(results)
+
+    def _ipython_display_(self) -> None:
+        self._static_handles.append(fallback.display_with_placeholder(self))
+
+    def _write_static_copy(self) -> None:
+        bundles = [
+            fallback.static_bundle(tile.result, tile.prompt, _pictures(tile), tile.static_id)
+            for tile in self.widgets
+            if tile.result is not None
+        ]
+        if not bundles or not self._static_handles:
+            return
+        combined = {
+            "text/plain": "\n".join(b["text/plain"] for b in bundles),
+            "text/html": '<div style="display:flex;flex-wrap:wrap;gap:8px">'
+            + "".join(b["text/html"] for b in bundles)
+            + "</div>",
+        }
+        for handle in self._static_handles:
+            handle.update(combined, raw=True)
+
+
+def _pictures(tile: GenerationWidget) -> list[bytes]:
+    pictures = [bytes(m) for m, t in zip(tile.media, tile.media_types, strict=False) if t.startswith("image/")]
+    return pictures + ([bytes(tile.poster)] if tile.poster else [])

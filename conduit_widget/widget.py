@@ -1,0 +1,447 @@
+"""`GenerationWidget`: a generation task as a live notebook widget (anywidget), a thin view over the client.
+
+Everything that changes a trait runs on the kernel's event loop, never in a thread (ipykernel 7 broke
+thread-driven widget updates); nothing blocks a cell. Hub progress can arrive thousands of times a second,
+so updates reach the browser coalesced: at most one message per ``UPDATE_INTERVAL``, several traits at once,
+and the final state always exact. The API key is not a trait: it never reaches the browser or a saved notebook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import anywidget
+import traitlets
+
+from conduit_widget import fallback
+from conduit_widget.client import ConduitClient, ConduitError, ConfigurationError, RateLimitError
+from conduit_widget.client.models import TERMINAL, TaskResult, TaskUpdate
+from conduit_widget.client.task import Task
+from conduit_widget.defaults import default_client, models_of
+from conduit_widget.files import destinations, media_suffix
+from conduit_widget.url_policy import UnsafeUrl, check_media_url, should_embed
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+if not (STATIC / "widget.js").is_file():
+    raise ImportError(
+        f"conduit-widget's front end is not built ({STATIC / 'widget.js'} is missing). `pip install` builds it; "
+        "in a checkout run `make install`, or `npm ci && npm run build` in js/."
+    )
+UPDATE_INTERVAL: Final = 0.1  # seconds: about ten messages a second per widget, at most
+MAX_EMBED_BYTES: Final = 64 * 1024 * 1024
+_SIZE: Final = re.compile(r"^\d{1,5}x\d{1,5}$")
+EmbedMedia = bool | Literal["auto"]
+
+
+class GenerationWidget(anywidget.AnyWidget):
+    """``display(GenerationWidget(prompt="a red fox in snow"))``: live progress, then the result, inline."""
+
+    _esm = STATIC / "widget.js"
+    _css = STATIC / "widget.css"
+
+    # What the user asks for (editable in the front end).
+    prompt = traitlets.Unicode("").tag(sync=True)
+    kind = traitlets.Unicode("image").tag(sync=True)
+    model = traitlets.Unicode("").tag(sync=True)  # "" = the default model
+    models = traitlets.List(traitlets.Dict()).tag(sync=True)
+    size = traitlets.Unicode("").tag(sync=True)
+    n = traitlets.Int(1).tag(sync=True)
+    duration = traitlets.Float(0.0).tag(sync=True)  # 0 = the server's default
+    compact = traitlets.Bool(False).tag(sync=True)
+    # What is happening (kernel to browser only).
+    status = traitlets.Unicode("idle").tag(sync=True)
+    progress = traitlets.Int(0).tag(sync=True)
+    message = traitlets.Unicode("").tag(sync=True)
+    eta_seconds = traitlets.Float(None, allow_none=True).tag(sync=True)
+    elapsed_seconds = traitlets.Float(0.0).tag(sync=True)
+    started_at = traitlets.Float(0.0).tag(sync=True)
+    task_id = traitlets.Unicode("").tag(sync=True)
+    image_url = traitlets.Unicode("").tag(sync=True)
+    image_urls = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    video_url = traitlets.Unicode("").tag(sync=True)
+    preview_url = traitlets.Unicode("").tag(sync=True)
+    media = traitlets.List(traitlets.Bytes()).tag(sync=True)  # the result's bytes, when embedded
+    media_types = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    poster = traitlets.Bytes(b"").tag(sync=True)
+    poster_type = traitlets.Unicode("").tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+    retryable = traitlets.Bool(False).tag(sync=True)
+    connection = traitlets.Unicode("connecting").tag(sync=True)
+    backend = traitlets.Unicode("").tag(sync=True)
+    static_id = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(
+        self,
+        prompt: str = "",
+        *,
+        kind: str = "image",
+        model: str | None = None,
+        size: str | None = None,
+        n: int = 1,
+        duration: float | None = None,
+        auto_start: bool = True,
+        client: ConduitClient | None = None,
+        embed_media: EmbedMedia = "auto",
+        compact: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        if embed_media not in (True, False, "auto"):
+            raise ConfigurationError(f"embed_media must be True, False or 'auto', got {embed_media!r}")
+        try:
+            super().__init__(
+                prompt=prompt,
+                kind=kind,
+                model=model or "",
+                size=size or "",
+                n=n,
+                duration=duration or 0.0,
+                compact=compact,
+                static_id=uuid.uuid4().hex,
+                **kwargs,
+            )
+        except traitlets.TraitError as exc:  # a wrong type: say which argument, not traitlets' internals
+            raise ConfigurationError(f"GenerationWidget: {exc}") from None
+        self._client = client
+        self._embed: EmbedMedia = embed_media
+        self._task: Task | None = None
+        self._run: asyncio.Task[Task | None] | None = None
+        self._pending: TaskUpdate | None = None
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self._last_flush = 0.0
+        self._unhook: list[Any] = []
+        self._unhook_task: Any = None
+        self._static_handles: list[Any] = []
+        self._static_bundle: dict[str, Any] | None = None
+        self._loop = _running_loop()
+        self.on_msg(self._on_front_end_message)
+        if self._loop is not None:
+            self._spawn(self._prepare())
+        if auto_start:
+            self.generate()
+
+    def __repr__(self) -> str:
+        return f"<GenerationWidget {self.kind} {self.prompt[:40]!r} {self.status} {self.progress}%>"
+
+    # -- the public API ------------------------------------------------------------------------
+
+    @property
+    def task(self) -> Task | None:
+        """The client's handle on the current task (None before the first generate)."""
+        return self._task
+
+    @property
+    def result(self) -> TaskResult | None:
+        return self._task.result if self._task is not None else None
+
+    def generate(self) -> asyncio.Task[Task | None] | None:
+        """(Re)start with the current prompt and settings. Returns an awaitable of the Task, or None if the
+        input was refused (the widget says why) or no event loop is running."""
+        problem = self._check_input()
+        if problem is not None:
+            with self.hold_sync():
+                self._reset()
+                self.status, self.error = "invalid", problem
+            return None
+        if self._loop is None:
+            self._loop = _running_loop()
+        if self._loop is None:
+            with self.hold_sync():
+                self.status = "invalid"
+                self.error = "No event loop is running: use the widget in Jupyter, or `await` the client in a script."
+            return None
+        self._stop_following()
+        with self.hold_sync():
+            self._reset()
+            self.status, self.message, self.started_at = "pending", "Submitting…", time.time()
+        self._run = self._loop.create_task(self._generate())
+        return self._run
+
+    def cancel(self) -> asyncio.Task[Any] | None:
+        """Ask the server to cancel the running task."""
+        task = self._task
+        if task is None or task.done or self._loop is None:
+            return None
+        return self._spawn(task.cancel())
+
+    async def wait(self, timeout: float | None = None) -> TaskResult:
+        """The result of the current generation, once it ends (and its result is on display)."""
+        if self._run is None:
+            raise ConfigurationError("Nothing to wait for: call generate() first (or create with auto_start=True).")
+        task = await asyncio.wait_for(asyncio.shield(self._run), timeout)
+        if task is None or task.result is None:
+            raise ConduitError(self.error or "the task was not created")
+        # Again, from the caller's cell: a front end that only takes output from the running cell (nbclient,
+        # nbval) drops what the background run sent on behalf of the cell that started it.
+        self._publish_static_copy()
+        return task.result
+
+    def save(self, path: str | Path | None = None) -> list[Path]:
+        """Write the result to `path` (a file, or a folder for several images); returns the files written."""
+        result = self.result
+        if result is None or not result.ok:
+            raise ConfigurationError("There is no finished result to save yet: `await widget.wait()` first.")
+        out = Path(path) if path is not None else None
+        data = list(self.media) if self.media else [_download(url) for url in result.urls]
+        types = list(self.media_types) or [""] * len(data)
+        files = destinations(
+            out, self.prompt, result.task_id, len(data), media_suffix(result.urls[0], result.kind, types[0])
+        )
+        for target, payload in zip(files, data, strict=True):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(payload)
+        return files
+
+    def close(self) -> None:
+        """Close the widget: stop following its task (it goes on on the server) and let go of listeners."""
+        self._stop_following()
+        for unhook in self._unhook:
+            unhook()
+        self._unhook.clear()
+        super().close()
+
+    # -- display: the widget, and the static copy next to it ------------------------------------
+
+    def _ipython_display_(self) -> None:
+        self._static_handles.append(fallback.display_with_placeholder(self))
+        self._publish_static_copy()  # shown again after it finished: the copy is there from the start
+
+    async def _write_static_copy(self, result: TaskResult) -> None:
+        pictures = [bytes(b) for b, t in zip(self.media, self.media_types, strict=False) if t.startswith("image/")]
+        if self.poster:
+            pictures.append(bytes(self.poster))
+        if not pictures and result.ok:
+            for url in result.image_urls or ([result.preview_url] if result.preview_url else []):
+                try:
+                    pictures.append(await self._fetch(url))
+                except ConduitError as exc:  # the copy then has the text and links, without thumbnails
+                    log.debug("no thumbnail for the static copy: %s", exc)
+        self._static_bundle = fallback.static_bundle(result, self.prompt, [p for p in pictures if p], self.static_id)
+        self._publish_static_copy()
+
+    def _publish_static_copy(self) -> None:
+        if self._static_bundle is not None:
+            for handle in self._static_handles:
+                handle.update(self._static_bundle, raw=True)
+
+    # -- the run -------------------------------------------------------------------------------
+
+    async def _prepare(self) -> None:
+        """Things that need the client but not a task: the backend label, the model list, the connection."""
+        client = await self._get_client()
+        for name in ("connected", "reconnecting", "reconnected", "disconnected"):
+            self._unhook.append(client.on(name, self._on_connection))
+        try:
+            self.models = await models_of(client)
+        except ConduitError as exc:
+            log.debug("no model list: %s", exc)
+        self.backend = client.backend  # after a first answer: the local Conduit says it is one
+
+    async def _generate(self) -> Task | None:
+        client = await self._get_client()
+        try:
+            if self.kind == "video":
+                task = await client.generate_video(
+                    self.prompt, model=self.model or None, size=self.size or None, duration=self.duration or None
+                )
+            else:
+                task = await client.generate_image(
+                    self.prompt, model=self.model or None, size=self.size or None, n=self.n
+                )
+        except ConduitError as exc:
+            with self.hold_sync():
+                self.status, self.error = "failed", exc.message
+                self.retryable = isinstance(exc, RateLimitError) or exc.status is None or (exc.status or 0) >= 500
+                self.message = ""
+            return None
+        self._task = task
+        with self.hold_sync():
+            self.task_id = task.id
+            self.connection = client.connection_state(task.kind)
+            self.backend = client.backend
+        self._unhook_task = task.on_update(self._on_update)
+        self._on_update(task.update)
+        result = await task.wait()
+        await self._show_result(result)
+        return task
+
+    def _on_update(self, update: TaskUpdate) -> None:
+        """Coalesce: keep the latest update and send it at most every UPDATE_INTERVAL."""
+        if update.done:
+            return  # the ending is shown by _show_result, all at once with its media
+        self._pending = update
+        if self._flush_handle is not None or self._loop is None:
+            return
+        wait = self._last_flush + UPDATE_INTERVAL - time.monotonic()
+        if wait <= 0:
+            self._flush()
+        else:
+            self._flush_handle = self._loop.call_later(wait, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_handle = None
+        update, self._pending = self._pending, None
+        if update is None or self.status in TERMINAL:
+            return
+        self._last_flush = time.monotonic()
+        with self.hold_sync():
+            self.status = update.status
+            self.progress = update.progress
+            self.message = update.message or ""
+            self.eta_seconds = update.eta_seconds
+            self.elapsed_seconds = update.elapsed_seconds
+
+    async def _show_result(self, result: TaskResult) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        self._pending = None
+        safe, refusals = _safe_urls([*result.urls, *([result.preview_url] if result.preview_url else [])])
+        media, types, poster, trouble = await self._media_for(result)
+        update = self._task.update if self._task is not None else None
+        with self.hold_sync():
+            self.status = result.status
+            self.progress = 100 if result.ok else (update.progress if update else self.progress)
+            self.message = (update.message or "") if result.ok and update else ""
+            self.eta_seconds = None
+            self.elapsed_seconds = result.elapsed_seconds
+            # Only URLs the browser may load are sent to it; embedded media need none.
+            self.image_urls = [u for u in result.image_urls if u in safe]
+            self.image_url = self.image_urls[0] if self.image_urls else ""
+            self.video_url = result.video_url if result.video_url in safe else ""
+            self.preview_url = result.preview_url if result.preview_url in safe else ""
+            self.media, self.media_types = media, types
+            self.poster, self.poster_type = poster, "image/png" if poster else ""
+            shown = bool(media) or not refusals
+            self.error = result.error or trouble or ("" if shown else refusals[0])
+            self.retryable = result.is_retryable or result.status == "timedout"
+        await self._write_static_copy(result)
+
+    async def _media_for(self, result: TaskResult) -> tuple[list[bytes], list[str], bytes, str]:
+        """Fetch the result for the browser when it may not reach the URLs (``embed_media``)."""
+        if not result.ok or not result.urls or not any(should_embed(u, self._embed) for u in result.urls):
+            return [], [], b"", ""
+        try:
+            media = [await self._fetch(url) for url in result.urls]
+            poster = await self._fetch(result.preview_url) if result.preview_url else b""
+        except ConduitError as exc:
+            return [], [], b"", f"The result could not be fetched for display: {exc.message}"
+        if sum(map(len, media)) > MAX_EMBED_BYTES:
+            return [], [], b"", ""
+        types = ["video/mp4" if result.kind == "video" else _image_type(m) for m in media]
+        return media, types, poster, ""
+
+    async def _fetch(self, url: str) -> bytes:
+        client = await self._get_client()
+        return await client.rest.download(url)
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    async def _get_client(self) -> ConduitClient:
+        if self._client is None:
+            self._client = default_client()
+        return await self._client.start()
+
+    def _check_input(self) -> str | None:
+        if self.kind not in ("image", "video"):
+            return f"kind must be 'image' or 'video', not {self.kind!r}."
+        if not self.prompt.strip():
+            return "Enter a prompt first."
+        if self.kind == "image" and not 1 <= self.n <= 10:
+            return f"n must be between 1 and 10 images, got {self.n}."
+        if self.size and not _SIZE.match(self.size):
+            return f"size must look like 1024x1024, got {self.size!r}."
+        if self.duration < 0 or self.duration > 600:
+            return f"duration must be between 0 (the default) and 600 seconds, got {self.duration:g}."
+        return None
+
+    def _reset(self) -> None:
+        self._static_bundle = None
+        self.progress, self.message, self.error, self.retryable = 0, "", "", False
+        self.eta_seconds, self.elapsed_seconds, self.started_at = None, 0.0, 0.0
+        self.task_id, self.image_url, self.image_urls, self.video_url, self.preview_url = "", "", [], "", ""
+        self.media, self.media_types, self.poster, self.poster_type = [], [], b"", ""
+
+    def _stop_following(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        if self._unhook_task is not None:
+            self._unhook_task()
+            self._unhook_task = None
+        if self._task is not None and not self._task.done and self._client is not None:
+            self._client.forget(self._task)
+        if self._run is not None and not self._run.done():
+            self._run.cancel()
+
+    def _on_front_end_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        command = content.get("type") if isinstance(content, dict) else None
+        if command in ("generate", "retry"):
+            self.generate()
+        elif command == "cancel":
+            self.cancel()
+        else:
+            log.debug("ignoring a front-end message: %r", content)
+
+    def _on_connection(self, event: Any) -> None:
+        if self._task is None or event.hub == self._task.kind:
+            state = self._client.connection_state(event.hub) if self._client is not None else event.state
+            self.connection = "polling" if state == "disconnected" else state
+
+    def _spawn(self, coroutine: Any) -> asyncio.Task[Any] | None:
+        loop = self._loop or _running_loop()
+        if loop is None:
+            coroutine.close()
+            return None
+        job: asyncio.Task[Any] = loop.create_task(coroutine)
+        job.add_done_callback(_log_failure)
+        return job
+
+
+def _safe_urls(urls: list[str]) -> tuple[set[str], list[str]]:
+    """The URLs a browser may be given, and a sentence for each one it may not."""
+    safe: set[str] = set()
+    refusals = []
+    for url in urls:
+        try:
+            safe.add(check_media_url(url))
+        except UnsafeUrl as exc:
+            refusals.append(f"The result's URL was not shown: {exc}.")
+    return safe, refusals
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _image_type(data: bytes) -> str:
+    if data.startswith(b"\x89PNG"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8"):
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[:3] == b"GIF":
+        return "image/gif"
+    return "application/octet-stream"
+
+
+def _download(url: str) -> bytes:
+    import httpx
+
+    return httpx.get(url, timeout=60, follow_redirects=True).raise_for_status().content
+
+
+def _log_failure(job: asyncio.Task[Any]) -> None:
+    if not job.cancelled() and job.exception() is not None:
+        log.error("a widget background job failed", exc_info=job.exception())

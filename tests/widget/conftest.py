@@ -1,0 +1,34 @@
+"""Widgets outside a kernel: ipywidgets gives them a DummyComm, whose sends a spy can count."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from conduit_widget import ConduitClient
+
+
+class CommSpy:
+    """Every state update the widget would send to the browser, with when."""
+
+    def __init__(self, widget: Any) -> None:
+        self.updates: list[tuple[float, dict[str, Any]]] = []
+        self._send = widget.comm.send
+        widget.comm.send = self.send
+
+    def send(self, data: Any = None, metadata: Any = None, buffers: Any = None) -> None:
+        if isinstance(data, dict) and data.get("method") == "update":
+            self.updates.append((time.monotonic(), data["state"]))
+        self._send(data=data, metadata=metadata, buffers=buffers)
+
+    def values(self, trait: str) -> list[Any]:
+        return [state[trait] for _, state in self.updates if trait in state]
+
+
+@pytest.fixture
+async def client(conduit) -> AsyncIterator[ConduitClient]:
+    async with ConduitClient(conduit.base_url, conduit.api_key) as client:
+        yield client

@@ -1,0 +1,179 @@
+"""GenerationWidget without a browser: the traits it sends, in what order, how often, and what never."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+
+import pytest
+from PIL import Image
+
+from conduit_widget import GenerationWidget
+from conduit_widget.client.models import TaskEvent
+from tests.widget.conftest import CommSpy
+
+
+async def test_an_image_task_as_the_browser_sees_it(client):
+    widget = GenerationWidget("a red fox in snow", size="96x64", n=2, model="test-slow", client=client)
+    spy = CommSpy(widget)
+    result = await widget.wait(20)
+
+    assert result.ok
+    progress = spy.values("progress")
+    assert progress == sorted(progress), "progress went backwards on the wire"
+    assert len(set(progress)) >= 5
+    assert progress[-1] == 100
+    statuses = spy.values("status")
+    assert statuses[-1] == "completed"
+    assert statuses.count("completed") == 1
+    assert widget.image_urls == list(result.image_urls)
+    assert widget.image_url == result.image_urls[0]
+    # The local Conduit's URLs are on loopback, where a remote browser could not reach them: embedded.
+    assert widget.media_types == ["image/png", "image/png"]
+    assert [Image.open(io.BytesIO(m)).size for m in widget.media] == [(96, 64), (96, 64)]
+    assert widget.backend == "local simulator"
+    assert widget.connection == "connected"
+    assert widget.error == ""
+    final = spy.updates[-1][1]
+    assert final["status"] == "completed"
+    assert {"media", "image_urls", "progress"} <= set(final), "the ending's traits did not travel together"
+
+
+async def test_a_video_task_ends_with_its_clip_and_poster(client):
+    widget = GenerationWidget("waves", kind="video", size="96x64", duration=1, client=client)
+    result = await widget.wait(20)
+    assert result.ok
+    assert widget.video_url.endswith(".mp4")
+    assert widget.preview_url.endswith(".png")
+    assert widget.media_types == ["video/mp4"]
+    assert bytes(widget.media[0])[4:8] == b"ftyp"
+    assert bytes(widget.poster).startswith(b"\x89PNG")
+    assert widget.progress == 100
+
+
+async def test_a_burst_of_a_thousand_progress_events_reaches_the_browser_coalesced(client):
+    widget = GenerationWidget("burst", model="test-hang", size="64x64", client=client)
+    spy = CommSpy(widget)
+    while widget.task is None:
+        await asyncio.sleep(0.01)
+    task = widget.task
+    started = asyncio.get_running_loop().time()
+    for i in range(1000):
+        task.deliver(TaskEvent(task.id, "hub", status="processing", progress=50 + i * 49 / 1000, message=f"step {i}"))
+        if i % 20 == 0:
+            await asyncio.sleep(0.01)  # a burst spread over about half a second, as a hub would send it
+    burst = asyncio.get_running_loop().time() - started
+    await asyncio.sleep(0.15)
+    during = [state for when, state in spy.updates if "progress" in state and when >= started]
+    assert len(during) <= burst / 0.1 + 2, f"{len(during)} messages in {burst:.2f} s: not coalesced"
+    assert all(len(state) > 1 for state in during), "progress and message went separately, not in one message"
+    assert widget.progress == 98
+    assert widget.message == "step 999", "the last progress was lost"
+    task.deliver(TaskEvent(task.id, "hub", status="completed", image_urls=("http://127.0.0.1:1/x.png",)))
+    await widget.wait(5)
+    assert (widget.status, widget.progress) == ("completed", 100)
+
+
+def _key_free(state: object, key: str) -> bool:
+    return key not in json.dumps(state, default=lambda value: repr(value))
+
+
+async def test_the_key_is_in_no_trait_and_no_repr(client, conduit):
+    widget = GenerationWidget("secret", size="64x64", client=client)
+    await widget.wait(10)
+    assert _key_free(widget.get_state(), conduit.api_key)
+    assert conduit.api_key not in repr(widget)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"prompt": "   "}, "Enter a prompt"),
+        ({"prompt": "x", "n": 0}, "between 1 and 10"),
+        ({"prompt": "x", "n": 11}, "between 1 and 10"),
+        ({"prompt": "x", "size": "big"}, "1024x1024"),
+        ({"prompt": "x", "kind": "audio"}, "'image' or 'video'"),
+        ({"prompt": "x", "kind": "video", "duration": -1}, "duration"),
+    ],
+)
+async def test_bad_input_is_named_in_the_widget_and_nothing_is_sent(client, conduit, arguments, message):
+    from conduit_widget.server.app import CONTEXT
+
+    before = len(conduit._runner.app[CONTEXT].store._records)
+    widget = GenerationWidget(client=client, **arguments)
+    await asyncio.sleep(0.1)
+    assert widget.status == "invalid"
+    assert message in widget.error
+    assert widget.task is None
+    assert len(conduit._runner.app[CONTEXT].store._records) == before
+
+
+async def test_a_wrong_type_is_a_configuration_error_not_a_trait_error(client):
+    from conduit_widget import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="n"):
+        GenerationWidget("x", n="three", client=client)  # type: ignore[arg-type]
+
+
+async def test_a_server_refusal_shows_the_servers_message(client):
+    widget = GenerationWidget("x", model="no-such-model", client=client)
+    while widget.status == "pending":
+        await asyncio.sleep(0.02)
+    assert widget.status == "failed"
+    assert "no-such-model" in widget.error
+    assert widget.retryable is False
+
+
+async def test_cancel_from_the_front_end(client):
+    widget = GenerationWidget("forever", model="test-hang", size="64x64", client=client)
+    while widget.task is None:
+        await asyncio.sleep(0.01)
+    widget._handle_custom_msg({"type": "cancel"}, [])
+    result = await widget.wait(10)
+    assert result.status == "cancelled"
+    assert widget.status == "cancelled"
+
+
+async def test_retry_from_the_front_end_makes_a_new_task(client):
+    widget = GenerationWidget("doomed", model="test-fail", size="64x64", client=client)
+    first = await widget.wait(10)
+    assert first.status == "failed"
+    assert widget.retryable is True
+    assert "test-fail" in widget.error
+    widget._handle_custom_msg({"type": "retry"}, [])
+    second = await widget.wait(10)
+    assert second.task_id != first.task_id
+    assert widget.task_id == second.task_id
+
+
+async def test_an_unsafe_result_url_never_reaches_the_browser(client):
+    widget = GenerationWidget("bad url", model="test-hang", size="64x64", client=client, embed_media=False)
+    while widget.task is None:
+        await asyncio.sleep(0.01)
+    task = widget.task
+    task.deliver(TaskEvent(task.id, "hub", status="completed", image_urls=("javascript:alert(1)",)))
+    await widget.wait(5)
+    assert widget.image_urls == []
+    assert widget.image_url == ""
+    assert "not allowed" in widget.error
+    await client.rest.cancel("image", task.id)
+
+
+async def test_save_writes_the_result(client, tmp_path):
+    widget = GenerationWidget("save me", size="64x64", n=2, client=client)
+    await widget.wait(10)
+    files = widget.save(tmp_path / "fox.png")
+    assert [f.name for f in files] == ["fox-1.png", "fox-2.png"]
+    assert all(Image.open(f).size == (64, 64) for f in files)
+
+
+async def test_closing_a_widget_stops_following_its_task(client):
+    widget = GenerationWidget("closing", model="test-hang", size="64x64", client=client)
+    while widget.task is None:
+        await asyncio.sleep(0.01)
+    task = widget.task
+    widget.close()
+    assert task.id not in client._tasks
+    assert task.id not in client._links["image"]._sinks
+    await client.rest.cancel("image", task.id)
