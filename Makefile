@@ -47,7 +47,7 @@ test-js: js/node_modules/.package-lock.json
 	cd js && npm run typecheck && npm test
 
 test-py: install-dev
-	$(BIN)/pytest tests notebooks --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
+	CONDUIT_LOCAL_SPEED=20 $(BIN)/pytest tests notebooks --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 
 clean:
 	rm -rf $(VENV) js/node_modules conduit_widget/static .pytest_cache .mypy_cache .ruff_cache

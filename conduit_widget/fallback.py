@@ -2,7 +2,8 @@
 
 A widget lives only as long as its kernel: a saved notebook reopened after a restart, on GitHub or nbviewer,
 or in a front end without widget support shows nothing of it. So next to the widget the kernel writes a
-plain output: small embedded thumbnails (PNG, at most 512 px a side) and a text line. The live widget hides
+plain output: small embedded thumbnails (JPEG, at most 384 px a side, a few tens of kilobytes) and a line of
+text with the links. The live widget hides
 that copy (it carries ``data-conduit-static``), so a running notebook does not show the result twice.
 """
 
@@ -16,18 +17,18 @@ from typing import Any, Final
 from conduit_widget.client.models import TaskResult
 from conduit_widget.url_policy import UnsafeUrl, check_media_url
 
-THUMBNAIL_SIDE: Final = 512
+THUMBNAIL_SIDE: Final = 384
 
 
-def thumbnail_png(data: bytes) -> bytes | None:
-    """A PNG of at most THUMBNAIL_SIDE pixels a side, or None if `data` is not a picture Pillow reads."""
+def thumbnail(data: bytes) -> bytes | None:
+    """A JPEG of at most THUMBNAIL_SIDE pixels a side, or None if `data` is not a picture Pillow reads."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as picture:
             picture.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
             out = io.BytesIO()
-            picture.convert("RGB").save(out, format="PNG", optimize=True)
+            picture.convert("RGB").save(out, format="JPEG", quality=80, optimize=True)
             return out.getvalue()
     except (UnidentifiedImageError, OSError, ValueError):
         return None
@@ -46,14 +47,14 @@ def display_with_placeholder(widget: Any) -> Any:
 
 def static_bundle(result: TaskResult, prompt: str, pictures: list[bytes], static_id: str) -> dict[str, Any]:
     """The display bundle of the copy: ``pictures`` are the images, or the video's poster, as fetched."""
-    thumbs = [t for t in (thumbnail_png(p) for p in pictures) if t is not None]
+    thumbs = [t for t in (thumbnail(p) for p in pictures) if t is not None]
     what = "video" if result.kind == "video" else ("image" if len(result.urls) <= 1 else f"{len(result.urls)} images")
     caption = f"Generated {what} for {prompt!r}" if result.ok else f"The {result.kind} task {result.status}"
     lines = [caption + (f": {result.error}" if result.error else "")]
     lines += [f"  {url}" for url in result.urls]
     parts = [f'<div class="conduit-widget-static" data-conduit-static="{html.escape(static_id)}">']
     for thumb in thumbs:
-        source = "data:image/png;base64," + base64.b64encode(thumb).decode()
+        source = "data:image/jpeg;base64," + base64.b64encode(thumb).decode()
         parts.append(f'<img src="{source}" alt="{html.escape(prompt)}" style="max-width:256px;margin:2px">')
     links = []
     for url in result.urls:
@@ -66,5 +67,5 @@ def static_bundle(result: TaskResult, prompt: str, pictures: list[bytes], static
     parts.append(f"<div>{html.escape(lines[0])}{'<br>' if links else ''}{'<br>'.join(links)}</div></div>")
     bundle: dict[str, Any] = {"text/plain": "\n".join(lines), "text/html": "".join(parts)}
     if thumbs:
-        bundle["image/png"] = base64.b64encode(thumbs[0]).decode()
+        bundle["image/jpeg"] = base64.b64encode(thumbs[0]).decode()
     return bundle

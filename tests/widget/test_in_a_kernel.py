@@ -41,7 +41,7 @@ def test_a_saved_notebook_keeps_a_static_copy_and_no_key(conduit, monkeypatch):
         assert any("application/vnd.jupyter.widget-view+json" in k for k in kinds), "no widget view"
         static = [o for o in cell.outputs if "data-conduit-static" in o.get("data", {}).get("text/html", "")]
         assert len(static) == 1, "no static copy of the result next to the widget"
-        assert "data:image/png;base64," in static[0]["data"]["text/html"]
+        assert "data:image/jpeg;base64," in static[0]["data"]["text/html"]
         copies.append(static[0]["data"])
-    assert "image/png" in copies[0], "GitHub and nbviewer show image/png where they show no HTML"
-    assert len(json.dumps(notebook.cells[0].outputs)) < 200_000, "the static copy is too heavy for a notebook"
+    assert "image/jpeg" in copies[0], "GitHub and nbviewer show an image where they show no HTML"
+    assert len(json.dumps(notebook.cells[0].outputs)) < 60_000, "the static copy is too heavy for a notebook"
