@@ -1,147 +1,226 @@
-import type { RenderProps } from "@anywidget/types";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import widget, { type WidgetModel } from "../widget";
-import widgetSource from "../widget.ts?raw";
-import { FakeElement, FakeModel, fakeDocument } from "./fake-dom";
+// @vitest-environment happy-dom
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { elapsedNow } from "../progress";
+import { BASE, isShown, mount, unmountAll } from "./harness";
 
-const base: WidgetModel = {
-  status: "running",
-  progress: 42.4,
-  message: "step 4 of 10",
-  error: "",
-  image_url: "",
-  image_urls: [],
-  video_url: "",
-  preview_url: "",
-  kind: "image",
-  prompt: "a red fox",
-};
-
-function mount(overrides: Partial<WidgetModel> = {}) {
-  const model = new FakeModel<WidgetModel>({ ...base, ...overrides });
-  const el = new FakeElement("div");
-  const props = { model, el, signal: new AbortController().signal, host: {}, experimental: {} };
-  const cleanup = widget.render(props as unknown as RenderProps<WidgetModel>);
-  const root = el.one("conduit-widget");
-  return { model, el, root, cleanup };
-}
-
-beforeEach(() => {
-  vi.stubGlobal("document", fakeDocument);
-});
 afterEach(() => {
-  vi.unstubAllGlobals();
+  vi.useRealTimers();
+  unmountAll();
 });
 
-describe("render", () => {
-  it("builds the status badge, an accessible progress bar and the message", () => {
-    const { root } = mount();
-    expect(root.tagName).toBe("DIV");
-    expect(root.one("cw-status").textContent).toBe("running");
-    expect(root.one("cw-status").dataset["status"]).toBe("running");
-    const bar = root.findAll((e) => e.getAttribute("role") === "progressbar");
-    expect(bar).toHaveLength(1);
-    expect(bar[0]?.getAttribute("aria-valuemin")).toBe("0");
-    expect(bar[0]?.getAttribute("aria-valuemax")).toBe("100");
-    expect(bar[0]?.getAttribute("aria-valuenow")).toBe("42");
-    expect(root.one("cw-progress-fill").style["width"]).toBe("42%");
-    expect(root.one("cw-message").textContent).toBe("step 4 of 10");
-    expect(root.one("cw-error").hidden).toBe(true);
-    expect(root.one("cw-placeholder").textContent).toBe("No result yet");
+describe("header", () => {
+  it("shows the status as text with a class per status", () => {
+    const { model, q } = mount();
+    const badge = q(".cw-status");
+    expect(badge.textContent).toBe("processing");
+    expect(badge.classList.contains("cw-status-processing")).toBe(true);
+    model.kernel({ status: "completed" });
+    expect(badge.textContent).toBe("completed");
+    expect(badge.classList.contains("cw-status-completed")).toBe(true);
+    expect(badge.classList.contains("cw-status-processing")).toBe(false);
+  });
+
+  it("keeps odd status text but not odd characters in the class", () => {
+    const { q } = mount({ status: "Weird <b>" });
+    expect(q(".cw-status").textContent).toBe("weird <b>");
+    expect([...q(".cw-status").classList]).toContain("cw-status-weirdb");
+  });
+
+  it("shows the connection state with a dot and a class", () => {
+    const { model, q } = mount({ connection: "reconnecting" });
+    const conn = q(".cw-conn");
+    expect(conn.classList.contains("cw-conn-reconnecting")).toBe(true);
+    expect(q(".cw-conn-text").textContent).toBe("reconnecting");
+    expect(q(".cw-conn-dot").getAttribute("aria-hidden")).toBe("true");
+    model.kernel({ connection: "connected" });
+    expect(conn.classList.contains("cw-conn-connected")).toBe(true);
+    expect(conn.classList.contains("cw-conn-reconnecting")).toBe(false);
+  });
+
+  it("labels the backend, marking a simulator", () => {
+    const { model, q } = mount({ backend: "local simulator" });
+    const tag = q(".cw-backend");
+    expect(tag.textContent).toBe("local simulator");
+    expect(tag.classList.contains("cw-backend-sim")).toBe(true);
+    model.kernel({ backend: "conduit.example.com" });
+    expect(tag.classList.contains("cw-backend-sim")).toBe(false);
+    model.kernel({ backend: "" });
+    expect(tag.hidden).toBe(true);
+  });
+});
+
+describe("progress", () => {
+  it("is an accessible progress bar with percentage, message, elapsed and ETA", () => {
+    const { q, all } = mount({ elapsed_seconds: 65 });
+    const bars = all('[role="progressbar"]');
+    expect(bars).toHaveLength(1);
+    const bar = bars[0] as HTMLElement;
+    expect(bar.getAttribute("aria-valuemin")).toBe("0");
+    expect(bar.getAttribute("aria-valuemax")).toBe("100");
+    expect(bar.getAttribute("aria-valuenow")).toBe("42");
+    expect(bar.getAttribute("aria-valuetext")).toBe("42%");
+    expect(q(".cw-progress-fill").style.width).toBe("42%");
+    expect(q(".cw-percent").textContent).toBe("42%");
+    expect(q(".cw-message").textContent).toBe("step 4 of 10");
+    expect(q(".cw-elapsed").textContent).toBe("1:05");
+    expect(q(".cw-eta").textContent).toBe("ETA 12 s");
   });
 
   it("follows trait changes", () => {
-    const { model, root } = mount();
-    model.set("progress", 250);
-    model.set("status", "completed");
-    model.set("message", "");
-    expect(root.one("cw-progress").getAttribute("aria-valuenow")).toBe("100");
-    expect(root.one("cw-status").textContent).toBe("completed");
-    expect(root.one("cw-message").hidden).toBe(true);
-    model.set("error", "GPU out of memory");
-    expect(root.one("cw-error").hidden).toBe(false);
-    expect(root.one("cw-error").textContent).toBe("GPU out of memory");
+    const { model, q } = mount();
+    model.kernel({ progress: 250, message: "", eta_seconds: null });
+    expect(q('[role="progressbar"]').getAttribute("aria-valuenow")).toBe("100");
+    expect(q('[role="progressbar"]').getAttribute("aria-valuetext")).toBe("100%");
+    expect(q(".cw-message").hidden).toBe(true);
+    expect(q(".cw-eta").hidden).toBe(true);
   });
 
-  it("shows one <img> per allowed image URL with the prompt as alt", () => {
-    const { model, root } = mount();
-    model.set("image_urls", ["https://x.example/a.png", "http://127.0.0.1:5000/b.png"]);
-    const imgs = root.findAll((e) => e.tagName === "IMG");
-    expect(imgs.map((i) => i.src)).toEqual(["https://x.example/a.png", "http://127.0.0.1:5000/b.png"]);
-    expect(imgs[0]?.alt).toBe("a red fox (1 of 2)");
-    expect(root.one("cw-media").classList.contains("cw-many")).toBe(true);
+  it("is hidden while idle and shows no ETA once finished", () => {
+    const { model, q } = mount({ status: "idle" });
+    expect(q(".cw-progress-section").hidden).toBe(true);
+    model.kernel({ status: "completed", progress: 100, eta_seconds: 3 });
+    expect(q(".cw-progress-section").hidden).toBe(false);
+    expect(q(".cw-eta").hidden).toBe(true);
   });
 
-  it("puts the policy's reason in the error panel for a refused URL", () => {
-    const { model, root } = mount();
-    model.set("image_url", "javascript:alert(1)");
-    expect(root.findAll((e) => e.tagName === "IMG")).toHaveLength(0);
-    expect(root.one("cw-error").hidden).toBe(false);
-    expect(root.one("cw-error").textContent).toMatch(/image_url refused: .*javascript:/);
-    model.set("image_url", "https://x.example/ok.png");
-    expect(root.one("cw-error").hidden).toBe(true);
+  it("ticks the elapsed clock from started_at while running, then stops on a terminal status", () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(new Date("2030-01-01T00:00:10Z"));
+    const now = Date.now() / 1000;
+    const { model, q } = mount({ status: "processing", started_at: now - 10, elapsed_seconds: 9 });
+    const clock = q(".cw-elapsed");
+    expect(clock.textContent).toBe("0:10");
+    vi.advanceTimersByTime(1000);
+    expect(clock.textContent).toBe("0:11");
+    vi.advanceTimersByTime(5000);
+    expect(clock.textContent).toBe("0:16");
+    model.kernel({ status: "completed", elapsed_seconds: 16.5 });
+    expect(clock.textContent).toBe("0:16");
+    vi.advanceTimersByTime(5000);
+    expect(clock.textContent).toBe("0:16");
+    expect(vi.getTimerCount()).toBe(0);
   });
 
-  it("keeps trait errors and refusals together", () => {
-    const { model, root } = mount({ error: "failed" });
-    model.set("image_url", "http://example.com/x.png");
-    const lines = root.one("cw-error").children.map((c) => c.textContent);
-    expect(lines[0]).toBe("failed");
-    expect(lines[1]).toMatch(/example\.com/);
+  it("does not tick before the task has started, and cleanup stops the clock", () => {
+    vi.useFakeTimers();
+    const { model, cleanup } = mount({ status: "pending", started_at: 0 });
+    vi.advanceTimersByTime(1000); // lets the one-off static-copy check run
+    expect(vi.getTimerCount()).toBe(0);
+    model.kernel({ started_at: Date.now() / 1000 });
+    expect(vi.getTimerCount()).toBe(1);
+    cleanup();
+    expect(vi.getTimerCount()).toBe(0);
   });
 
-  it("shows <video controls> with the preview as poster", () => {
-    const { root } = mount({ kind: "video", video_url: "https://x.example/v.mp4", preview_url: "https://x.example/p.jpg" });
-    const [video, ...rest] = root.findAll((e) => e.tagName === "VIDEO");
-    expect(rest).toHaveLength(0);
-    expect(video?.controls).toBe(true);
-    expect(video?.src).toBe("https://x.example/v.mp4");
-    expect(video?.poster).toBe("https://x.example/p.jpg");
-  });
-
-  it("does not rebuild the media on progress updates", () => {
-    const { model, root } = mount({ image_url: "https://x.example/a.png" });
-    const before = root.findAll((e) => e.tagName === "IMG")[0];
-    model.set("progress", 80);
-    model.set("status", "running");
-    expect(root.findAll((e) => e.tagName === "IMG")[0]).toBe(before);
-  });
-
-  it("reports an image that fails to load", () => {
-    const { root } = mount({ image_url: "https://x.example/a.png" });
-    root.findAll((e) => e.tagName === "IMG")[0]?.dispatch("error");
-    expect(root.one("cw-error").textContent).toBe("Could not load the image.");
-  });
-
-  it("ignores load errors from media that has been replaced", () => {
-    const { model, root } = mount({ image_url: "https://x.example/a.png" });
-    const old = root.findAll((e) => e.tagName === "IMG")[0];
-    model.set("image_url", "https://x.example/b.png");
-    old?.dispatch("error");
-    expect(root.one("cw-error").hidden).toBe(true);
-  });
-
-  it("renders trait text literally, never as HTML", () => {
-    const { model, root } = mount({ message: "<img src=x onerror=alert(1)>" });
-    model.set("error", "<b>bad</b>");
-    expect(root.one("cw-message").textContent).toBe("<img src=x onerror=alert(1)>");
-    expect(root.one("cw-message").children).toHaveLength(0);
-    expect(root.findAll((e) => e.tagName === "IMG")).toHaveLength(0);
-  });
-
-  it("cleanup removes every listener it added and detaches the view", () => {
-    const { model, el, cleanup } = mount();
-    expect(model.listenerCount()).toBeGreaterThan(0);
-    expect(typeof cleanup).toBe("function");
-    (cleanup as () => void)();
-    expect(model.listenerCount()).toBe(0);
-    expect(el.children).toHaveLength(0);
+  it("elapsedNow never runs behind the kernel's figure", () => {
+    expect(elapsedNow("processing", 100, 5, 103_000)).toBe(5);
+    expect(elapsedNow("processing", 100, 5, 108_000)).toBe(8);
+    expect(elapsedNow("completed", 100, 5, 108_000)).toBe(5);
+    expect(elapsedNow("pending", 0, 2, 108_000)).toBe(2);
   });
 });
 
-describe("widget.ts source", () => {
-  it("uses no HTML-parsing DOM APIs", () => {
-    expect(widgetSource.length).toBeGreaterThan(1000);
-    expect(widgetSource).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|DOMParser|createContextualFragment/);
+describe("error panel", () => {
+  it("is a hidden alert until there is an error", () => {
+    const { model, q } = mount();
+    const panel = q(".cw-error");
+    expect(panel.getAttribute("role")).toBe("alert");
+    expect(panel.hidden).toBe(true);
+    model.kernel({ status: "failed", error: "GPU out of memory" });
+    expect(panel.hidden).toBe(false);
+    expect(q(".cw-error-lines").textContent).toBe("GPU out of memory");
+    expect(q(".cw-retry").hidden).toBe(true);
+  });
+
+  it("offers Retry when retryable, which sends retry", () => {
+    const { model, q } = mount({ status: "timedout", error: "timed out", retryable: true });
+    const retry = q<HTMLButtonElement>(".cw-retry");
+    expect(retry.tagName).toBe("BUTTON");
+    expect(isShown(retry)).toBe(true);
+    expect(retry.disabled).toBe(false);
+    retry.click();
+    expect(model.sent).toEqual([{ type: "retry" }]);
+    model.kernel({ status: "pending" });
+    expect(retry.disabled).toBe(true);
+  });
+
+  it("does not rebuild unchanged lines (no repeated announcement)", () => {
+    const { model, q } = mount({ error: "bad" });
+    const line = q(".cw-error-line");
+    model.kernel({ retryable: true, status: "failed" });
+    expect(q(".cw-error-line")).toBe(line);
+  });
+
+  it("renders trait text literally, never as HTML", () => {
+    const { model, q, all } = mount({ message: "<img src=x onerror=alert(1)>" });
+    model.kernel({ error: "<b>bad</b>" });
+    expect(q(".cw-message").textContent).toBe("<img src=x onerror=alert(1)>");
+    expect(q(".cw-error-lines").textContent).toBe("<b>bad</b>");
+    expect(all("b")).toHaveLength(0);
+    expect(q(".cw-message").children).toHaveLength(0);
+    expect(all(".cw-media img")).toHaveLength(0);
+  });
+});
+
+describe("lifecycle", () => {
+  it("suppresses JupyterLab shortcuts inside the widget", () => {
+    const { root } = mount();
+    expect(root.getAttribute("data-lm-suppress-shortcuts")).toBe("true");
+  });
+
+  it("listens to every trait of the contract", () => {
+    const { model } = mount();
+    const unheard = Object.keys(BASE).filter((name) => (model.handlers.get(`change:${name}`)?.size ?? 0) === 0);
+    expect(unheard).toEqual([]);
+  });
+
+  it("cleanup removes every listener and detaches the view", () => {
+    const { model, el, cleanup } = mount();
+    expect(model.listenerCount()).toBeGreaterThan(0);
+    cleanup();
+    expect(model.listenerCount()).toBe(0);
+    expect(el.children).toHaveLength(0);
+  });
+
+  it("after cleanup, DOM listeners are gone too", () => {
+    const { model, q, cleanup } = mount({ status: "processing" });
+    const cancel = q<HTMLButtonElement>(".cw-cancel");
+    cleanup();
+    cancel.click();
+    expect(model.sent).toEqual([]);
+  });
+});
+
+describe("source", () => {
+  // Every front-end module, as text (the tests and vitest's config excepted).
+  const sources = Object.entries(
+    import.meta.glob(["../*.ts", "!../vitest.config.ts"], { query: "?raw", import: "default", eager: true }),
+  ).map(([path, text]): [string, string] => [path.replace("../", ""), text]);
+
+  it("finds the modules", () => {
+    expect(sources.map(([name]) => name)).toEqual(
+      expect.arrayContaining(["widget.ts", "controls.ts", "media.ts", "dom.ts", "url-policy.ts"]),
+    );
+  });
+
+  it("the test DOM refuses HTML parsing at run time too", () => {
+    const node = document.createElement("div");
+    expect(() => {
+      node.innerHTML = "<b>x</b>";
+    }).toThrow(/innerHTML/);
+    expect(() => node.insertAdjacentHTML("beforeend", "<i></i>")).toThrow(/insertAdjacentHTML/);
+    expect(node.outerHTML).toBe("<div></div>");
+  });
+
+  it.each(sources)("%s uses no HTML-parsing DOM APIs", (_name, text) => {
+    expect(text.length).toBeGreaterThan(500);
+    expect(text).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|DOMParser|createContextualFragment/);
+  });
+
+  it("sets no inline style from data except the progress width", () => {
+    const styleWrites = sources.flatMap(([name, text]) =>
+      [...text.matchAll(/\.style\.(\w+)\s*=/g)].map((m) => `${name}:${m[1]}`),
+    );
+    expect(styleWrites.sort()).toEqual(["progress.ts:width", "static-copy.ts:display"]);
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { planMedia } from "../widget";
+import { downloadName, planMedia } from "../media-plan";
+
+const urls = (refs: Array<{ url: string }>) => refs.map((r) => r.url);
 
 const A = "https://cdn.example.com/a.png";
 const B = "http://127.0.0.1:5000/b.png";
@@ -20,7 +22,7 @@ describe("planMedia", () => {
 
   it("lists image_urls then image_url, without duplicates", () => {
     const plan = planMedia({ kind: "image", image_urls: [A, B, A], image_url: B });
-    expect(plan.images).toEqual([A, B]);
+    expect(urls(plan.images)).toEqual([A, B]);
     expect(plan.refusals).toEqual([]);
   });
 
@@ -36,7 +38,7 @@ describe("planMedia", () => {
       image_urls: [A, "javascript:alert(1)", "http://example.com/x.png"],
       image_url: "data:image/svg+xml;base64,PHN2Zz4=",
     });
-    expect(plan.images).toEqual([A]);
+    expect(urls(plan.images)).toEqual([A]);
     expect(plan.refusals).toHaveLength(3);
     expect(plan.refusals[0]).toMatch(/^image_urls\[1\] refused: .*javascript:/);
     expect(plan.refusals[1]).toMatch(/^image_urls\[2\] refused: .*example\.com/);
@@ -47,12 +49,12 @@ describe("planMedia", () => {
     expect(planMedia({ kind: "image", preview_url: P }).preview).toBe(P);
     const done = planMedia({ kind: "image", preview_url: P, image_url: A });
     expect(done.preview).toBeNull();
-    expect(done.images).toEqual([A]);
+    expect(urls(done.images)).toEqual([A]);
   });
 
   it("video: uses video_url with preview_url as poster", () => {
     const plan = planMedia({ kind: "video", video_url: V, preview_url: P, image_url: A });
-    expect(plan).toMatchObject({ video: V, poster: P, preview: null, images: [] });
+    expect(plan).toMatchObject({ video: { url: V, mime: "" }, poster: P, preview: null, images: [] });
   });
 
   it("video: shows the preview as an image before the video exists", () => {
@@ -74,12 +76,68 @@ describe("planMedia", () => {
   it("own blob: URLs come through the policy options", () => {
     const blob = "blob:http://localhost:8888/1234";
     expect(planMedia({ kind: "image", image_url: blob }).images).toEqual([]);
-    expect(planMedia({ kind: "image", image_url: blob }, { ownBlobUrls: new Set([blob]) }).images).toEqual([blob]);
+    expect(urls(planMedia({ kind: "image", image_url: blob }, { ownBlobUrls: new Set([blob]) }).images)).toEqual([blob]);
   });
 
   it("tolerates wrongly typed trait values", () => {
     const plan = planMedia({ kind: "nonsense", image_urls: "not-a-list", image_url: 5, prompt: null });
     expect(plan).toMatchObject({ images: [], video: null, refusals: [], alt: "Generated image" });
-    expect(planMedia({ kind: "image", image_urls: [A, 3, null, B] }).images).toEqual([A, B]);
+    expect(urls(planMedia({ kind: "image", image_urls: [A, 3, null, B] }).images)).toEqual([A, B]);
+  });
+});
+
+describe("planMedia with embedded bytes", () => {
+  const own1 = "blob:http://localhost:8888/1";
+  const own2 = "blob:http://localhost:8888/2";
+  const policy = { ownBlobUrls: new Set([own1, own2]) };
+
+  it("prefers embedded images over remote URLs, without checking the remote ones", () => {
+    const plan = planMedia(
+      { kind: "image", image_urls: ["http://gateway.internal/a.png"], preview_url: "http://gateway.internal/p.png" },
+      policy,
+      { items: [{ url: own1, mime: "image/png" }, { url: own2, mime: "image/webp" }], poster: null },
+    );
+    expect(plan.images).toEqual([
+      { url: own1, mime: "image/png" },
+      { url: own2, mime: "image/webp" },
+    ]);
+    expect(plan.preview).toBeNull();
+    expect(plan.refusals).toEqual([]);
+  });
+
+  it("video: embedded video and poster win; untyped items follow the kind", () => {
+    const plan = planMedia({ kind: "video", video_url: V, preview_url: P }, policy, {
+      items: [{ url: own1, mime: "" }],
+      poster: own2,
+    });
+    expect(plan).toMatchObject({ video: { url: own1, mime: "" }, poster: own2, preview: null });
+  });
+
+  it("ignores embedded items of the other kind", () => {
+    const plan = planMedia({ kind: "image", image_url: A }, policy, { items: [{ url: own1, mime: "video/mp4" }], poster: null });
+    expect(urls(plan.images)).toEqual([A]);
+  });
+
+  it("still puts embedded URLs through the policy", () => {
+    const plan = planMedia({ kind: "image" }, {}, { items: [{ url: own1, mime: "image/png" }], poster: null });
+    expect(plan.images).toEqual([]);
+    expect(plan.refusals[0]).toMatch(/^media\[0\] refused: blob:/);
+  });
+});
+
+describe("downloadName", () => {
+  const ref = (url: string, mime = "") => ({ url, mime });
+
+  it.each([
+    ["3f2a9c1d-7b6e", 0, ref("blob:x", "image/png"), "image", "conduit-3f2a9c1d-1.png"],
+    ["3f2a9c1d-7b6e", 1, ref("blob:x", "image/jpeg"), "image", "conduit-3f2a9c1d-2.jpg"],
+    ["abc", 0, ref("https://x.example/out/v.webm?sig=1"), "video", "conduit-abc-1.webm"],
+    ["abc", 0, ref("https://x.example/out/file.exe"), "image", "conduit-abc-1.png"],
+    ["abc", 0, ref("https://x.example/download"), "video", "conduit-abc-1.mp4"],
+    ["abc", 0, ref("data:image/gif;base64,R0lG"), "image", "conduit-abc-1.gif"],
+    ["", 2, ref("blob:x"), "image", "conduit-result-3.png"],
+    ["../../etc/passwd", 0, ref("blob:x", "video/mp4"), "video", "conduit-etcpassw-1.mp4"],
+  ] as const)("%s #%i -> %s", (taskId, index, r, kind, name) => {
+    expect(downloadName(taskId, index, r, kind)).toBe(name);
   });
 });

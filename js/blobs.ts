@@ -1,0 +1,100 @@
+// blob: URLs for result bytes the kernel embedded (media, poster). The kernel
+// embeds when the browser may not reach the result's URLs. Each URL made here
+// is registered in `own`, the set the URL policy accepts blob: URLs from, and
+// revoked as soon as its bytes are replaced or the view goes away.
+import type { Embedded, MediaRef } from "./media-plan";
+import { asStringArray } from "./traits";
+
+/** Types a result may have. SVG and HTML stay out: a blob: document of those types could run script. */
+const SAFE_MIME_RE = /^(image\/(png|jpeg|webp|gif|avif)|video\/(mp4|webm|ogg|quicktime))$/;
+
+/** The bytes of a trait value (anywidget delivers DataView), or null when absent or empty. */
+function bytesOf(v: unknown): BlobPart | null {
+  if (v instanceof ArrayBuffer) {
+    return v.byteLength > 0 ? v : null;
+  }
+  if (ArrayBuffer.isView(v)) {
+    // Widget buffers are views of plain ArrayBuffers, never SharedArrayBuffers.
+    return v.byteLength > 0 ? (v as unknown as BlobPart) : null;
+  }
+  return null;
+}
+
+export class BlobStore {
+  /** Every live blob: URL this view created; handed to checkMediaUrl as ownBlobUrls. */
+  readonly own = new Set<string>();
+  embedded: Embedded = { items: [], poster: null };
+  private mediaRefusals: string[] = [];
+  private posterRefusals: string[] = [];
+
+  private lastMedia: unknown = undefined;
+  private lastTypes = "";
+  private lastPoster: unknown = undefined;
+  private lastPosterType = "";
+  private mediaUrls: string[] = [];
+  private posterUrl: string | null = null;
+
+  /** Brings the blob: URLs in line with the traits; creates and revokes only when the bytes or types changed. */
+  sync(media: unknown, mediaTypes: unknown, poster: unknown, posterType: string): void {
+    const types = asStringArray(mediaTypes);
+    const typesKey = JSON.stringify(types);
+    if (media !== this.lastMedia || typesKey !== this.lastTypes) {
+      this.lastMedia = media;
+      this.lastTypes = typesKey;
+      this.revoke(this.mediaUrls);
+      this.mediaRefusals = [];
+      const items: MediaRef[] = [];
+      (Array.isArray(media) ? media : []).forEach((item, i) => {
+        const mime = (types[i] ?? "").trim().toLowerCase();
+        const ref = this.create(item, mime, `media[${i}]`, this.mediaRefusals);
+        if (ref !== null) {
+          items.push(ref);
+        }
+      });
+      this.mediaUrls = items.map((ref) => ref.url);
+      this.embedded = { ...this.embedded, items };
+    }
+    if (poster !== this.lastPoster || posterType !== this.lastPosterType) {
+      this.lastPoster = poster;
+      this.lastPosterType = posterType;
+      this.revoke(this.posterUrl === null ? [] : [this.posterUrl]);
+      this.posterRefusals = [];
+      const ref = this.create(poster, posterType.trim().toLowerCase(), "poster", this.posterRefusals);
+      this.posterUrl = ref?.url ?? null;
+      this.embedded = { ...this.embedded, poster: this.posterUrl };
+    }
+  }
+
+  /** Embedded bytes that were not shown, with why. */
+  get refusals(): string[] {
+    return [...this.mediaRefusals, ...this.posterRefusals];
+  }
+
+  dispose(): void {
+    this.revoke([...this.own]);
+    this.mediaUrls = [];
+    this.posterUrl = null;
+    this.embedded = { items: [], poster: null };
+  }
+
+  private create(value: unknown, mime: string, label: string, refusals: string[]): MediaRef | null {
+    const bytes = bytesOf(value);
+    if (bytes === null) {
+      return null;
+    }
+    if (mime !== "" && !SAFE_MIME_RE.test(mime)) {
+      refusals.push(`${label} refused: type "${mime.slice(0, 60)}" is not an allowed image or video type`);
+      return null;
+    }
+    const url = URL.createObjectURL(new Blob([bytes], mime === "" ? {} : { type: mime }));
+    this.own.add(url);
+    return { url, mime };
+  }
+
+  private revoke(urls: readonly string[]): void {
+    for (const url of urls) {
+      URL.revokeObjectURL(url);
+      this.own.delete(url);
+    }
+  }
+}

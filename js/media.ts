@@ -1,0 +1,200 @@
+// The result area: image grid with an enlarged view, video player, download
+// links, a preview while running, or a neutral placeholder. It is rebuilt only
+// when what it shows changes, never on progress updates, so a playing video or
+// a loaded image is left alone.
+import { BlobStore } from "./blobs";
+import { h, setText } from "./dom";
+import { type MediaPlan, type MediaRef, downloadName, planMedia } from "./media-plan";
+import { type Kind, type Traits, isActive } from "./traits";
+
+export interface MediaView {
+  /** The result area (fixed minimum height). */
+  el: HTMLElement;
+  /** The enlarged-image view; the widget places it over its whole root. */
+  overlay: HTMLElement;
+  update(): void;
+  /** Status-dependent placeholder text, updated in place. */
+  updatePlaceholder(): void;
+  /** Closes the enlarged view; false when it was not open. */
+  closeEnlarged(): boolean;
+  /** Revokes the blob: URLs. */
+  dispose(): void;
+}
+
+function placeholderText(status: string): string {
+  if (isActive(status)) {
+    return "Generating…";
+  }
+  if (status === "idle" || status === "invalid") {
+    return "No result yet";
+  }
+  return status === "completed" ? "No result to show" : "No result";
+}
+
+export function createMediaView(traits: Traits, onProblems: (lines: string[]) => void, signal: AbortSignal): MediaView {
+  const store = new BlobStore();
+  const el = h("div", "cw-media");
+  const placeholder = h("div", "cw-placeholder");
+
+  const overlay = h("div", "cw-overlay");
+  overlay.setAttribute("role", "dialog");
+  overlay.setAttribute("aria-label", "Enlarged image");
+  overlay.hidden = true;
+  const enlarged = h("img", "cw-enlarged");
+  const close = h("button", "cw-button cw-close", "×");
+  close.type = "button";
+  close.setAttribute("aria-label", "Close enlarged image");
+  overlay.append(close, enlarged);
+
+  let shownKey = "";
+  let generation = 0;
+  let loadErrors: string[] = [];
+  let planProblems: string[] = [];
+  let opener: HTMLElement | null = null;
+
+  const report = (): void => onProblems([...store.refusals, ...planProblems, ...loadErrors]);
+
+  const onLoadError = (what: string): (() => void) => {
+    const mine = generation;
+    return () => {
+      if (mine === generation) {
+        loadErrors.push(`Could not load ${what}.`);
+        report();
+      }
+    };
+  };
+
+  // `refocus` is off when the tile that opened the view is about to be replaced.
+  const closeEnlarged = (refocus = true): boolean => {
+    if (overlay.hidden) {
+      return false;
+    }
+    overlay.hidden = true;
+    enlarged.removeAttribute("src");
+    if (refocus && opener?.isConnected) {
+      opener.focus();
+    }
+    opener = null;
+    return true;
+  };
+
+  const openEnlarged = (tile: HTMLImageElement): void => {
+    enlarged.src = tile.src;
+    enlarged.alt = tile.alt;
+    overlay.hidden = false;
+    opener = tile;
+    close.focus();
+  };
+
+  overlay.addEventListener("click", () => closeEnlarged(), { signal });
+
+  const downloads = (refs: MediaRef[], kind: Kind): HTMLElement => {
+    const row = h("div", "cw-downloads");
+    const taskId = traits.str("task_id");
+    refs.forEach((ref, i) => {
+      const what = kind === "video" ? "video" : refs.length > 1 ? `image ${i + 1}` : "image";
+      const link = h("a", "cw-download", `Download ${what}`);
+      link.href = ref.url;
+      link.setAttribute("download", downloadName(taskId, i, ref, kind));
+      link.rel = "noopener noreferrer";
+      // Browsers ignore `download` for cross-origin URLs and navigate instead: never away from the notebook.
+      link.target = "_blank";
+      row.append(link);
+    });
+    return row;
+  };
+
+  const imageTile = (ref: MediaRef, alt: string, label: string): HTMLImageElement => {
+    const img = h("img", "cw-image");
+    img.alt = alt;
+    img.decoding = "async";
+    img.tabIndex = 0;
+    img.setAttribute("role", "button");
+    img.setAttribute("aria-label", `${alt}. Enlarge`);
+    img.title = "Enlarge";
+    img.addEventListener("error", onLoadError(label), { signal });
+    img.addEventListener("click", () => openEnlarged(img), { signal });
+    img.addEventListener(
+      "keydown",
+      (e) => {
+        if (e.key === "Enter" || e.key === " ") {
+          e.preventDefault();
+          openEnlarged(img);
+        }
+      },
+      { signal },
+    );
+    img.src = ref.url;
+    return img;
+  };
+
+  const build = (plan: MediaPlan): HTMLElement[] => {
+    if (plan.video !== null) {
+      const video = h("video", "cw-video");
+      video.controls = true;
+      video.muted = false;
+      video.preload = "metadata";
+      video.setAttribute("playsinline", "");
+      if (plan.poster !== null) {
+        video.setAttribute("poster", plan.poster);
+      }
+      video.addEventListener("error", onLoadError("the video"), { signal });
+      video.src = plan.video.url;
+      return [video, downloads([plan.video], "video")];
+    }
+    if (plan.images.length > 0) {
+      const count = plan.images.length;
+      const grid = h("div", `cw-grid ${count > 1 ? "cw-cols-2" : "cw-cols-1"}`);
+      plan.images.forEach((ref, i) => {
+        const alt = count > 1 ? `${plan.alt} (${i + 1} of ${count})` : plan.alt;
+        grid.append(imageTile(ref, alt, count > 1 ? `image ${i + 1}` : "the image"));
+      });
+      return [grid, downloads(plan.images, "image")];
+    }
+    if (plan.preview !== null) {
+      const wrap = h("div", "cw-preview-wrap");
+      const img = h("img", "cw-image cw-preview");
+      img.alt = `Preview: ${plan.alt}`;
+      img.decoding = "async";
+      img.addEventListener("error", onLoadError("the preview"), { signal });
+      img.src = plan.preview;
+      wrap.append(img, h("span", "cw-preview-tag", "Preview"));
+      return [wrap];
+    }
+    return [placeholder];
+  };
+
+  const update = (): void => {
+    store.sync(traits.raw("media"), traits.raw("media_types"), traits.raw("poster"), traits.str("poster_type"));
+    const plan = planMedia(
+      {
+        kind: traits.kind(),
+        image_url: traits.raw("image_url"),
+        image_urls: traits.raw("image_urls"),
+        video_url: traits.raw("video_url"),
+        preview_url: traits.raw("preview_url"),
+        prompt: traits.raw("prompt"),
+      },
+      { ownBlobUrls: store.own },
+      store.embedded,
+    );
+    planProblems = plan.refusals;
+    // The alt text (from the prompt) is left out: editing the prompt must not reload the result.
+    const key = JSON.stringify([plan.images, plan.video, plan.poster, plan.preview, traits.str("task_id")]);
+    if (key !== shownKey) {
+      shownKey = key;
+      generation += 1;
+      loadErrors = [];
+      closeEnlarged(false);
+      el.replaceChildren(...build(plan));
+      el.classList.toggle("cw-has-result", plan.video !== null || plan.images.length > 0);
+    }
+    report();
+  };
+
+  const updatePlaceholder = (): void => {
+    setText(placeholder, placeholderText(traits.status()));
+  };
+
+  return { el, overlay, update, updatePlaceholder, closeEnlarged, dispose: () => store.dispose() };
+}

@@ -1,0 +1,63 @@
+// Hides the kernel's static copy of the result. The kernel writes it next to
+// the widget for front ends without widgets; where this view renders, it would
+// show the result twice. The copy may be written (or rewritten, through a
+// display handle) after the view renders, hence the observer.
+
+const ATTR = "data-conduit-static";
+
+/** Hides every element whose data-conduit-static equals `id`; returns how many it hid. */
+export function hideStaticCopies(doc: Document, id: string): number {
+  if (id === "") {
+    return 0;
+  }
+  let count = 0;
+  // Compared as an attribute value, never put into a selector, so no id can change the query.
+  for (const node of doc.querySelectorAll<HTMLElement>(`[${ATTR}]`)) {
+    if (node.getAttribute(ATTR) === id) {
+      node.hidden = true;
+      node.style.display = "none";
+      count += 1;
+    }
+  }
+  return count;
+}
+
+function mayHoldCopy(node: Node): boolean {
+  if (!(node instanceof Element)) {
+    return false;
+  }
+  return node.hasAttribute(ATTR) || node.querySelector(`[${ATTR}]`) !== null;
+}
+
+export interface StaticCopyHider {
+  /** Checks again, for the current id (call when static_id changes). */
+  check(): void;
+  dispose(): void;
+}
+
+const LATE_CHECK_MS = 300;
+
+export function createStaticCopyHider(getId: () => string, doc: Document = document): StaticCopyHider {
+  const check = (): void => {
+    hideStaticCopies(doc, getId());
+  };
+  const observer =
+    typeof MutationObserver === "function" && doc.body
+      ? new MutationObserver((records) => {
+          // Cheap filter: most mutations in a notebook page are unrelated.
+          if (records.some((r) => [...r.addedNodes].some(mayHoldCopy))) {
+            check();
+          }
+        })
+      : null;
+  observer?.observe(doc.body, { childList: true, subtree: true });
+  const late = setTimeout(check, LATE_CHECK_MS);
+  check();
+  return {
+    check,
+    dispose: () => {
+      clearTimeout(late);
+      observer?.disconnect();
+    },
+  };
+}
