@@ -115,7 +115,11 @@ class ConduitClient:
         self._connect_timeout = connect_timeout
         self._total_timeout = total_timeout
         self._retry = RetryPolicy(max_retries=max_retries)
-        self._link_options: dict[str, Any] = {"backoff": backoff, "max_reconnect_attempts": max_reconnect_attempts}
+        self._link_options: dict[str, Any] = {
+            "backoff": backoff,
+            "max_reconnect_attempts": max_reconnect_attempts,
+            "open_timeout": 2 * connect_timeout,  # negotiate, WebSocket and handshake
+        }
         self.poll_interval = poll_interval
         self.watchdog_interval = watchdog_interval
         self.retry_failed = retry_failed

@@ -93,6 +93,7 @@ class HubLink:
         backoff: Backoff = Backoff(),
         max_reconnect_attempts: int | None = None,
         ping_interval: int = 10,
+        open_timeout: float = 10.0,
     ) -> None:
         self.kind = kind
         self.url = base_url.rstrip("/") + protocol.HUB_PATHS[kind]
@@ -103,6 +104,7 @@ class HubLink:
         self._backoff = backoff
         self._max_attempts = max_reconnect_attempts
         self._ping_interval = ping_interval
+        self._open_timeout = open_timeout
         self._sinks: dict[str, set[EventSink]] = {}
         self._listeners: list[LifecycleListener] = []
         self._client: SignalRClient | None = None
@@ -259,8 +261,11 @@ class HubLink:
             client.on(target, self._handler(target))
         run = asyncio.get_running_loop().create_task(client.run())
         try:
-            if not await _first(run, opened.wait()):
-                return _classify(run)
+            # pysignalr retries a refused WebSocket forever on its own, silently: give it a deadline.
+            if not await _first(run, asyncio.wait_for(opened.wait(), self._open_timeout)):
+                return _classify(run) or NetworkError(
+                    f"could not open the {self.kind} hub within {self._open_timeout:g} s"
+                )
             self._client, self.state, self._was_connected = client, "connected", True
             self.connections_made += 1
             await self._resubscribe_all()
@@ -309,11 +314,11 @@ class HubLink:
 
 
 async def _first(run: asyncio.Task[None], awaitable: Any) -> bool:
-    """Wait for `awaitable` or for `run` to end; True if `awaitable` finished first."""
+    """Wait for `awaitable` or for `run` to end; True if `awaitable` finished first, and well."""
     waiter = asyncio.ensure_future(awaitable)
     try:
         await asyncio.wait({run, waiter}, return_when=asyncio.FIRST_COMPLETED)
-        return waiter.done() and not run.done()
+        return waiter.done() and not waiter.cancelled() and waiter.exception() is None and not run.done()
     finally:
         waiter.cancel()
 

@@ -302,3 +302,23 @@ async def test_a_total_timeout_bounds_a_call_and_its_retries(conduit):
             assert asyncio.get_running_loop().time() - started < 2.0
     finally:
         conduit._runner.app[FAULTS].faults.clear()
+
+
+async def test_after_giving_up_on_the_hub_the_client_says_so_and_polls_to_the_end(tmp_path):
+    key, port = generate_key(), free_port()
+    server = serve(port, key, tmp_path)
+    try:
+        async with ConduitClient(f"http://127.0.0.1:{port}", key, max_reconnect_attempts=2, **FAST) as client:
+            gave_up = asyncio.Event()
+            client.on("disconnected", lambda event: gave_up.set())
+            task = await client.generate_image("outlives the hub", size="64x64", model="test-slow")
+            kill(server)
+            await asyncio.wait_for(gave_up.wait(), 10)
+            assert client.connection_state("image") == "disconnected"
+            server = serve(port, key, tmp_path)
+            result = await task.wait(30)
+            assert client.connection_state("image") == "disconnected", "it reconnected after saying it gave up"
+    finally:
+        kill(server)
+    assert result.ok
+    assert task.update.source == "poll"
