@@ -29,7 +29,7 @@ from conduit_widget.server import LocalConduit, generate_key
 from conduit_widget.server.app import CONTEXT, FAULTS
 from tests.processes import free_port, kill, serve
 
-FAST = {"backoff": Backoff(initial=0.05, maximum=0.5), "poll_interval": 0.2}
+FAST = {"backoff": Backoff(initial=0.05, maximum=0.5), "poll_interval": 0.2, "connect_timeout": 1.0}
 
 
 def terminal_counter(client: ConduitClient) -> Counter[str]:
@@ -313,7 +313,7 @@ async def test_after_giving_up_on_the_hub_the_client_says_so_and_polls_to_the_en
             client.on("disconnected", lambda event: gave_up.set())
             task = await client.generate_image("outlives the hub", size="64x64", model="test-slow")
             kill(server)
-            await asyncio.wait_for(gave_up.wait(), 10)
+            await asyncio.wait_for(gave_up.wait(), 15)
             assert client.connection_state("image") == "disconnected"
             server = serve(port, key, tmp_path)
             result = await task.wait(30)
