@@ -85,6 +85,7 @@ class RestClient:
         self._retry = retry
         self._total_timeout = total_timeout  # a whole call, retries and Retry-After waits included
         self.is_simulator = False  # set once the server says it is the local Conduit
+        self._plain: httpx.AsyncClient | None = None  # for media elsewhere: no key, no Conduit headers
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=timeout,
@@ -97,6 +98,8 @@ class RestClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        if self._plain is not None:
+            await self._plain.aclose()
 
     @property
     def routes(self) -> Routes:
@@ -149,9 +152,13 @@ class RestClient:
 
     async def download(self, url: str) -> bytes:
         """Media bytes; the key goes only to this Conduit's own origin, never to a storage host."""
-        headers = None if url.startswith(self.base_url + "/") else {"Authorization": ""}
+        own = url.startswith(self.base_url + "/")
+        if not own and self._plain is None:
+            self._plain = httpx.AsyncClient(timeout=self._http.timeout, follow_redirects=True)
+        http = self._http if own else self._plain
+        assert http is not None
         try:
-            response = await self._http.get(url, headers=headers)
+            response = await http.get(url)
         except httpx.TransportError as exc:
             raise NetworkError(f"downloading {url} failed: {type(exc).__name__}") from None
         if response.status_code >= 400:

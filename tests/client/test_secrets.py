@@ -85,3 +85,28 @@ def test_log_redaction_catches_every_way_a_key_is_written(line):
     assert "abc123DEF" not in cleaned
     assert "sk-live-123" not in cleaned
     assert "[redacted]" in cleaned
+
+
+async def test_media_on_another_host_are_fetched_without_the_key(conduit):
+    """A gateway's media often live on a storage host: the key must not travel there."""
+    import aiohttp.web
+
+    seen: list[str | None] = []
+
+    async def media(request: aiohttp.web.Request) -> aiohttp.web.Response:
+        seen.append(request.headers.get("Authorization"))
+        return aiohttp.web.Response(body=b"\x89PNG fake", content_type="image/png")
+
+    app = aiohttp.web.Application()
+    app.router.add_get("/m.png", media)
+    runner = aiohttp.web.AppRunner(app)
+    await runner.setup()
+    site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        async with ConduitClient(conduit.base_url, conduit.api_key) as client:
+            assert await client.rest.download(f"http://127.0.0.1:{port}/m.png") == b"\x89PNG fake"
+    finally:
+        await runner.cleanup()
+    assert seen == [None]
