@@ -374,11 +374,11 @@ class ConduitClient:
             for task in list(self._tasks.values()):
                 if task.kind == event.hub and not task.done:
                     self.schedule_reconcile(task)
-        self._emit(name, event)
-        if name == "error" and event.error:
-            self._emit(
-                "error", AuthError(event.error, status=401) if "401" in event.error else ConduitError(event.error)
-            )
+        if name == "error":
+            # The one error a hub link reports is a refused key: listeners get it as the typed error.
+            self._emit("error", AuthError(event.error or "the hub refused the virtual key", status=401))
+        else:
+            self._emit(name, event)
 
     def should_retry(self, task: Task, event: TaskEvent) -> bool:
         """The seed's error-recovery manager: retry a retryable failure, at most `retry_failed` times."""

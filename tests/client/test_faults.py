@@ -322,3 +322,18 @@ async def test_after_giving_up_on_the_hub_the_client_says_so_and_polls_to_the_en
         kill(server)
     assert result.ok
     assert task.update.source == "poll"
+
+
+async def test_a_hub_refusing_the_key_is_one_auth_error_event(conduit):
+    errors: list[Exception] = []
+    async with ConduitClient(conduit.base_url, "condt_wrong_key_for_hub", **FAST) as client:
+        client.on("error", errors.append)
+        client._link("image")
+        for _ in range(100):
+            if errors:
+                break
+            await asyncio.sleep(0.05)
+        assert client.connection_state("image") == "disconnected"
+    assert len(errors) == 1
+    assert isinstance(errors[0], AuthError)
+    assert "401" in str(errors[0])
