@@ -309,7 +309,8 @@ class GenerationWidget(anywidget.AnyWidget):
         with self.hold_sync():
             self.status = result.status
             self.progress = 100 if result.ok else (update.progress if update else self.progress)
-            self.message = (update.message or "") if result.ok and update else ""
+            # The last step's message ("Storing the video") would read as if work were still going on.
+            self.message = f"Finished in {result.elapsed_seconds:.1f} s" if result.ok else ""
             self.eta_seconds = None
             self.elapsed_seconds = result.elapsed_seconds
             # Only URLs the browser may load are sent to it; embedded media need none.
