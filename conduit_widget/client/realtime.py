@@ -114,6 +114,7 @@ class HubLink:
         self._supervisor: asyncio.Task[None] | None = None
         self._closed = False
         self._was_connected = False
+        self._first_attempt = asyncio.Event()  # set once the first connection attempt has ended, either way
         self.connections_made = 0
 
     def __repr__(self) -> str:
@@ -149,6 +150,12 @@ class HubLink:
         Raises HubError if the hub refuses (another key's task); a link that is down subscribes later."""
         sinks = self._sinks.setdefault(task_id, set())
         sinks.add(sink)
+        if self.state == "connecting":
+            # The first connection is being opened: wait for it, so "subscribed" means subscribed (a task's
+            # events could otherwise start before the hub knows anyone wants them). Bounded: if it fails, the
+            # resubscribe after connecting and the status reads cover the task.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._first_attempt.wait(), self._open_timeout)
         if len(sinks) == 1 and self.connected:
             try:
                 await self._subscribe(task_id)
@@ -212,6 +219,7 @@ class HubLink:
         failures = 0
         while not self._closed:
             error = await self._run_once(reconnect=self.connections_made > 0)
+            self._first_attempt.set()
             if self._closed:
                 break
             if isinstance(error, AuthError):
@@ -268,6 +276,7 @@ class HubLink:
                 )
             self._client, self.state, self._was_connected = client, "connected", True
             self.connections_made += 1
+            self._first_attempt.set()
             await self._resubscribe_all()
             self._emit("reconnected" if reconnect else "connected", ConnectionEvent(self.kind, self.state))
             await _first(run, dropped.wait())
