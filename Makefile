@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
 
-.PHONY: demo test install install-dev frontend lint test-py test-js clean
+.PHONY: demo test install install-dev frontend lint test-py test-js clean bench
 
 demo: install
 	$(BIN)/conduit-widget demo $(ARGS)
@@ -39,8 +39,8 @@ install-dev: $(VENV)/.installed-dev
 
 # --- checks ---------------------------------------------------------------------------------------
 lint: install-dev
-	$(BIN)/ruff check conduit_widget tests
-	$(BIN)/ruff format --check conduit_widget tests
+	$(BIN)/ruff check conduit_widget tests benchmarks
+	$(BIN)/ruff format --check conduit_widget tests benchmarks
 	$(BIN)/mypy
 
 test-js: js/node_modules/.package-lock.json
@@ -51,3 +51,7 @@ test-py: install-dev
 
 clean:
 	rm -rf $(VENV) js/node_modules conduit_widget/static .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmarks are not tests: they print a table and write benchmarks/results/*.json (see benchmarks/).
+bench: install-dev
+	$(BIN)/python benchmarks/hub_throughput.py $(ARGS)

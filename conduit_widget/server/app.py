@@ -9,6 +9,7 @@ from aiohttp import web
 
 from conduit_widget import protocol
 from conduit_widget.server.auth import RateLimiter, auth_middleware
+from conduit_widget.server.bench import bench_routes
 from conduit_widget.server.config import ServerConfig
 from conduit_widget.server.context import ServerContext
 from conduit_widget.server.faults import FaultPlan
@@ -50,6 +51,8 @@ def build_app(config: ServerConfig, base_url: str) -> web.Application:
         successor = [web.route(r.method, r.path.replace("/v1/", "/v1/conduit/", 1), r.handler) for r in rest]
         rest = successor if config.routes == "successor" else rest + successor
     app.add_routes(rest + hubs.routes() + misc_routes(ctx) + faults.routes())
+    if config.bench:
+        app.add_routes(bench_routes(hubs))
 
     async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
         runner.resume_unfinished(base_url)

@@ -25,6 +25,7 @@ class ServerConfig:
     max_body: int = 1024 * 1024
     rate_limit_per_minute: int | None = None  # per key, on the create routes
     max_retries: int = 3
+    bench: bool = False  # POST /_local/bench/burst: benchmark bursts (conduit_widget.server.bench)
     routes: Routes = "conduit"  # "successor": media routes under /v1/conduit/, as nickna/Conduit has them
 
     def __post_init__(self) -> None:

@@ -57,6 +57,7 @@ class LocalConduit:
         keepalive_interval: float = 15.0,
         client_timeout: float = 60.0,
         routes: Routes = "conduit",
+        bench: bool = False,
     ) -> None:
         self._api_key = check_key(api_key) if api_key is not None else generate_key()
         self.config = ServerConfig(
@@ -70,6 +71,7 @@ class LocalConduit:
             keepalive_interval=keepalive_interval,
             client_timeout=client_timeout,
             routes=routes,
+            bench=bench,
         )
         self._socket: socket.socket | None = None
         self._runner: web.AppRunner | None = None

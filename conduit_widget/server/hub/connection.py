@@ -81,6 +81,11 @@ class HubConnection:
             return
         self._queue.put_nowait(frame)
 
+    async def write_now(self, frame: bytes) -> None:
+        """Write one frame, waiting for the socket (benchmark bursts). A frame is written whole, so this and
+        the writer task never interleave inside one."""
+        await self._send_frame(frame)
+
     def abort(self) -> None:
         """Cut the connection without a Close message, as a network failure would."""
         self._queue.put_nowait(None)
