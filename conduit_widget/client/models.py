@@ -55,7 +55,8 @@ def normalise_status(value: object) -> Status | None:
         return _STATE_NUMBERS[value] if 0 <= value < len(_STATE_NUMBERS) else None
     if not isinstance(value, str):
         return None
-    return _STATUS_WORDS.get(value.strip().lower().replace("-", "_").replace(" ", "_"))
+    exact = _STATUS_WORDS.get(value)  # the usual case, without the string work below
+    return exact if exact is not None else _STATUS_WORDS.get(value.strip().lower().replace("-", "_").replace(" ", "_"))
 
 
 @dataclass(frozen=True)
