@@ -76,6 +76,8 @@ def task_id_of(obj: Any) -> str | None:
 
 
 def _progress_object(payload: Mapping[str, Any], task_id: str) -> TaskEvent:
+    if "taskId" in payload and ("progressPercentage" in payload or "progress" in payload):
+        return _progress_as_sent(payload, task_id)
     stage = _text(_get(payload, "status", "Status", "stage"))
     return TaskEvent(
         task_id=task_id,
@@ -90,6 +92,33 @@ def _progress_object(payload: Mapping[str, Any], task_id: str) -> TaskEvent:
         frames_completed=_count(_get(payload, "framesCompleted", "frames_completed")),
         frames_total=_count(_get(payload, "totalFrames", "total_frames")),
     )
+
+
+def _progress_as_sent(payload: Mapping[str, Any], task_id: str) -> TaskEvent:
+    """The hot path: the camelCase progress object exactly as Conduit sends it, read with one lookup a field."""
+    get = payload.get
+    progress = get("progressPercentage")
+    if progress is None:
+        progress = get("progress")
+    stage = get("status")
+    message = get("message")
+    return TaskEvent(
+        task_id,
+        "hub",
+        _progress_status(stage if type(stage) is str else None),
+        float(progress) if isinstance(progress, int | float) and not isinstance(progress, bool) else None,
+        message if type(message) is str and message else None,
+        stage if type(stage) is str and stage else None,
+        None,
+        _whole(get("imagesCompleted")),
+        _whole(get("totalImages")),
+        _whole(get("framesCompleted")),
+        _whole(get("totalFrames")),
+    )
+
+
+def _whole(value: Any) -> int | None:
+    return value if type(value) is int and value >= 0 else None
 
 
 def _progress_status(stage: str | None) -> Status:

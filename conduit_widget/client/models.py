@@ -59,7 +59,7 @@ def normalise_status(value: object) -> Status | None:
     return exact if exact is not None else _STATUS_WORDS.get(value.strip().lower().replace("-", "_").replace(" ", "_"))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: an internal value made thousands of times a second, and frozen init is slow
 class TaskEvent:
     """What one hub event or one status answer said about a task, before the task's state machine
     decides what of it is news. ``None`` means "not said"."""
@@ -84,7 +84,7 @@ class TaskEvent:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskUpdate:
     """The state of a running task, as the user should see it: progress only ever rises."""
 

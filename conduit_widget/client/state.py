@@ -59,17 +59,23 @@ class TaskState:
                 self.progress, changed = progress, True
         if event.status == "processing" and self.status == "pending":
             self.status, changed = "processing", True
-        for name in ("message", "stage"):
-            value = getattr(event, name)
-            if value is not None and value != getattr(self, name):
-                setattr(self, name, value)
-                changed = True
-        for name in ("images_completed", "images_total", "frames_completed", "frames_total"):
-            value = getattr(event, name)
-            current = getattr(self, name)
-            if value is not None and (current is None or value > current):
-                setattr(self, name, value)
-                changed = True
+        # Written out field by field rather than looped over names: this runs for every progress event.
+        if event.message is not None and event.message != self.message:
+            self.message, changed = event.message, True
+        if event.stage is not None and event.stage != self.stage:
+            self.stage, changed = event.stage, True
+        if event.images_completed is not None and (
+            self.images_completed is None or self.images_completed < event.images_completed
+        ):
+            self.images_completed, changed = event.images_completed, True
+        if event.images_total is not None and (self.images_total is None or self.images_total < event.images_total):
+            self.images_total, changed = event.images_total, True
+        if event.frames_completed is not None and (
+            self.frames_completed is None or self.frames_completed < event.frames_completed
+        ):
+            self.frames_completed, changed = event.frames_completed, True
+        if event.frames_total is not None and (self.frames_total is None or self.frames_total < event.frames_total):
+            self.frames_total, changed = event.frames_total, True
         if event.eta_seconds is not None:
             self._server_eta = (time.monotonic(), event.eta_seconds)
             changed = True

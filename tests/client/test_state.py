@@ -94,3 +94,9 @@ def test_any_order_of_any_events_keeps_the_rules(sequence):
     if any(u.done for u in seen):
         assert seen[-1].done, "something was told after the ending"
         assert state.result is not None and state.result.status == seen[-1].status
+
+
+def test_a_count_of_zero_said_again_is_not_news():
+    state = TaskState(T, "image")
+    assert state.apply(progress(5, images_completed=0, images_total=1)) is not None
+    assert state.apply(progress(5, images_completed=0, images_total=1)) is None
