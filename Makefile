@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
 
-.PHONY: demo test install install-dev frontend lint test-py test-js clean bench
+.PHONY: demo test install install-dev frontend lint test-py test-js clean bench reliability
 
 demo: install
 	$(BIN)/conduit-widget demo $(ARGS)
@@ -51,6 +51,10 @@ test-py: install-dev
 
 clean:
 	rm -rf $(VENV) js/node_modules conduit_widget/static .pytest_cache .mypy_cache .ruff_cache
+
+# The fault scenarios' table in docs/reliability.md; CONDUIT_SOAK=1 for the long versions.
+reliability: install-dev
+	CONDUIT_WRITE_DOCS=1 $(BIN)/pytest tests/faults -q
 
 # Benchmarks are not tests: they print a table and write benchmarks/results/*.json (see benchmarks/).
 bench: install-dev

@@ -1,0 +1,246 @@
+"""Fault scenarios: the client against the local Conduit through a proxy that cuts, stalls and refuses.
+
+Each scenario records, per task, whether it started, completed, failed as it should, was lost (no terminal
+state by the end) or duplicated (a terminal event delivered twice), and how long the hub link took to come
+back after each fault ended. ``conftest.py`` turns the figures into ``docs/reliability.md``.
+The default run is short; ``CONDUIT_SOAK=1`` runs the long versions from issue 6.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import time
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+import httpx
+
+from conduit_widget import Backoff, ConduitClient
+from conduit_widget.client.task import Task
+from conduit_widget.server import LocalConduit
+from tests.faults.conftest import Tally, record
+from tests.faults.proxy import FaultProxy
+
+SOAK = os.environ.get("CONDUIT_SOAK") == "1"
+FAST: dict[str, Any] = {"backoff": Backoff(initial=0.05, maximum=0.5), "poll_interval": 0.5, "connect_timeout": 1.0}
+TERMINAL = ("completed", "failed", "cancelled", "timedout")
+RECOVERY_LIMIT = 5.0  # asserted; the issue's target is 2 s, reported in the table
+
+
+def port_of(server: LocalConduit) -> int:
+    return int(server.base_url.rsplit(":", 1)[1].split("/", 1)[0])
+
+
+class Watch:
+    """Listeners on one client: terminal events per task id, and when the hub link went down and came up."""
+
+    def __init__(self, client: ConduitClient) -> None:
+        self.client = client
+        self.ends: Counter[str] = Counter()
+        self.ups: list[float] = []
+        self.downs: list[float] = []
+        self._changed = asyncio.Event()
+        for name in TERMINAL:
+            client.on(name, lambda result: self.ends.update([result.task_id]))
+        for name in ("connected", "reconnected"):
+            client.on(name, lambda event: self._mark(self.ups))
+        for name in ("reconnecting", "disconnected"):
+            client.on(name, lambda event: self._mark(self.downs))
+
+    def _mark(self, times: list[float]) -> None:
+        times.append(time.monotonic())
+        self._changed.set()
+
+    async def _after(self, times: list[float], since: float, timeout: float) -> float:
+        """Seconds from `since` to the first mark after it, waiting up to `timeout` for one."""
+        async with asyncio.timeout(timeout):
+            while not any(t > since for t in times):
+                self._changed.clear()
+                await self._changed.wait()
+        return min(t for t in times if t > since) - since
+
+    async def up_after(self, since: float, timeout: float = 30) -> float:
+        return await self._after(self.ups, since, timeout)
+
+    async def down_after(self, since: float, timeout: float = 30) -> float:
+        return await self._after(self.downs, since, timeout)
+
+
+async def settle(name: str, watch: Watch, tasks: Iterable[Task], expected_failures: set[str], timeout: float) -> Tally:
+    """Wait for every task to end (up to `timeout`), then count; the tally is recorded for the table."""
+    tasks = list(tasks)
+    waiters = [asyncio.ensure_future(t.wait()) for t in tasks]
+    _, pending = await asyncio.wait(waiters, timeout=timeout)
+    for waiter in pending:
+        waiter.cancel()
+    ids = {t.id for t in tasks}
+    return Tally(
+        scenario=name,
+        started=len(tasks),
+        completed=sum(t.status == "completed" and t.id not in expected_failures for t in tasks),
+        failed_as_expected=sum(t.status == "failed" and t.id in expected_failures for t in tasks),
+        unexpected=sum(
+            t.status not in ("completed", "failed") or (t.status == "failed") != (t.id in expected_failures)
+            for t in tasks
+            if t.done
+        ),
+        lost=sum(not t.done for t in tasks),
+        duplicated=sum(count - 1 for task_id, count in watch.ends.items() if task_id in ids and count > 1),
+        unreported=sum(t.done and watch.ends[t.id] == 0 for t in tasks),
+    )
+
+
+def check(tally: Tally) -> None:
+    record(tally)
+    assert tally.started > 0
+    assert tally.lost == 0, f"{tally.lost} tasks never reached a terminal state: {tally}"
+    assert tally.duplicated == 0, f"{tally.duplicated} terminal events delivered twice: {tally}"
+    assert tally.unexpected == 0, f"tasks ended other than expected: {tally}"
+    assert tally.unreported == 0, f"tasks ended without a terminal event to the listeners: {tally}"
+    assert tally.recovery, "no recovery was measured: the fault did not bite"
+    assert max(tally.recovery) < RECOVERY_LIMIT, f"recovery took {max(tally.recovery):.2f} s: {tally}"
+
+
+async def last_cut_and_back(proxy: FaultProxy, watch: Watch) -> None:
+    """One more cut once every task ended: the reconnect re-reads open tasks, so a late duplicate would show."""
+    since = time.monotonic()
+    proxy.cut()
+    await watch.up_after(since, 10)
+
+
+async def test_connections_cut_every_two_seconds_while_tasks_run() -> None:
+    duration, count = (60.0, 200) if SOAK else (10.0, 40)
+    cuts = int(duration / 2)
+    with LocalConduit(speed=5) as server:
+        async with FaultProxy(port_of(server)) as proxy, ConduitClient(proxy.url, server.api_key, **FAST) as client:
+            watch = Watch(client)
+            tasks: list[Task] = []
+            failing: set[str] = set()
+
+            async def create(n: int, model: str) -> None:
+                for _ in range(n):
+                    is_failure = (len(tasks) + 1) % 10 == 0
+                    task = await client.generate_image(
+                        f"cut {len(tasks)}", size="64x64", model="test-fail" if is_failure else model
+                    )
+                    tasks.append(task)
+                    if is_failure:
+                        failing.add(task.id)
+
+            await create(count // 4, "test-slow")  # about 10 s each at speed 5: they live through every cut
+            await watch.up_after(0, 10)
+            per_cut = (count - len(tasks)) // cuts
+            recovery = []
+            start = time.monotonic()
+            for n in range(cuts):
+                await asyncio.sleep(max(0.0, start + 2 * (n + 1) - time.monotonic()))  # the schedule: a cut every 2 s
+                since = time.monotonic()
+                assert proxy.cut() >= 1, "nothing to cut: the client is not connected through the proxy"
+                recovery.append(await watch.up_after(since, 10))
+                await create(per_cut if n < cuts - 1 else count - len(tasks), "dall-e-3")
+            tally = await settle("cuts every 2 s", watch, tasks, failing, timeout=60)
+            await last_cut_and_back(proxy, watch)
+            tally.duplicated = sum(watch.ends[t.id] - 1 for t in tasks if watch.ends[t.id] > 1)
+            tally.recovery = recovery
+            tally.notes = f"{cuts} cuts over {duration:g} s, {proxy.connections} connections through the proxy"
+    check(tally)
+    assert tally.failed_as_expected == len(failing) > 0
+
+
+async def test_a_stalled_network_is_noticed_and_the_client_reconnects() -> None:
+    count = 60 if SOAK else 20
+    with LocalConduit(speed=5, keepalive_interval=0.5, client_timeout=2.0) as server:
+        async with FaultProxy(port_of(server)) as proxy, ConduitClient(proxy.url, server.api_key, **FAST) as client:
+            if not SOAK:
+                # No public option sets the link's WebSocket ping (HubLink(ping_interval=10) by default); the
+                # soak run measures the default, the quick run a 1 s ping through the client's link options.
+                client._link_options["ping_interval"] = 1
+            watch = Watch(client)
+            tasks = [await client.generate_image(f"stall {i}", size="64x64", model="test-slow") for i in range(count)]
+            await watch.up_after(0, 10)
+            stalled_at = time.monotonic()
+            proxy.stall(True)
+            try:
+                detection = await watch.down_after(stalled_at, 60)
+                assert client.connection_state("image") != "connected"
+            finally:
+                proxy.stall(False)
+            resumed = time.monotonic()
+            recovery = [await watch.up_after(resumed, 30)]
+            tally = await settle("network stall", watch, tasks, set(), timeout=60)
+            await last_cut_and_back(proxy, watch)
+            tally.duplicated = sum(watch.ends[t.id] - 1 for t in tasks if watch.ends[t.id] > 1)
+            tally.recovery = recovery
+            ping = "default ping (10 s)" if SOAK else "1 s ping"
+            tally.notes = f"dead link noticed after {detection:.1f} s with the {ping}; server keepalive 0.5 s"
+    check(tally)
+    assert detection < 60
+
+
+async def test_new_connections_refused_for_five_seconds() -> None:
+    count = 100 if SOAK else 20
+    with LocalConduit(speed=5) as server:
+        async with FaultProxy(port_of(server)) as proxy, ConduitClient(proxy.url, server.api_key, **FAST) as client:
+            watch = Watch(client)
+            tasks = [await client.generate_image(f"refused {i}", size="64x64", model="test-slow") for i in range(count)]
+            await watch.up_after(0, 10)
+            refused_at = time.monotonic()
+            proxy.refuse(True)
+            try:
+                proxy.cut()
+                await watch.down_after(refused_at, 10)
+                await asyncio.sleep(5)  # the fault lasts 5 s whatever the client does
+                assert client.connection_state("image") != "connected"
+                assert proxy.refused > 0, "the client did not try to reconnect while refused"
+            finally:
+                proxy.refuse(False)
+            accepted = time.monotonic()
+            recovery = [await watch.up_after(accepted, 30)]
+            tally = await settle("refused for 5 s", watch, tasks, set(), timeout=60)
+            await last_cut_and_back(proxy, watch)
+            tally.duplicated = sum(watch.ends[t.id] - 1 for t in tasks if watch.ends[t.id] > 1)
+            tally.recovery = recovery
+            tally.notes = f"{proxy.refused} connections refused"
+    check(tally)
+
+
+async def test_a_server_down_at_start_is_waited_for() -> None:
+    count, down = (50, 30.0) if SOAK else (10, 3.0)
+    with LocalConduit(speed=5) as server:
+        headers = {"Authorization": f"Bearer {server.api_key}"}
+        async with httpx.AsyncClient(headers=headers) as http:
+            ids = []
+            for i in range(count):
+                created = await http.post(
+                    server.base_url + "/v1/images/generations/async",
+                    json={"prompt": f"early {i}", "model": "test-slow", "size": "64x64"},
+                )
+                ids.append(created.json()["task_id"])
+        async with FaultProxy(port_of(server)) as proxy:
+            proxy.refuse(True)
+            async with ConduitClient(proxy.url, server.api_key, **FAST) as client:
+                watch = Watch(client)
+                try:
+                    tasks = [client.task(task_id) for task_id in ids]
+                    await watch.down_after(0, 10)
+                    await asyncio.sleep(down)  # the server stays down this long whatever the client does
+                    assert client.connection_state("image") != "connected"
+                    assert not any(t.done for t in tasks)
+                finally:
+                    proxy.refuse(False)
+                accepted = time.monotonic()
+                recovery = [await watch.up_after(accepted, 30)]
+                tally = await settle(f"down {down:g} s at start", watch, tasks, set(), timeout=60)
+                await last_cut_and_back(proxy, watch)
+                tally.duplicated = sum(watch.ends[t.id] - 1 for t in tasks if watch.ends[t.id] > 1)
+                tally.recovery = recovery
+                tally.notes = f"{proxy.refused} connections refused while down"
+    check(tally)
+
+
+def test_recovery_figures_are_summarised() -> None:
+    tally = Tally(scenario="x", recovery=[1.0, 3.0, 2.0])
+    assert (tally.recovery_median, tally.recovery_max) == (statistics.median([1.0, 3.0, 2.0]), 3.0)
