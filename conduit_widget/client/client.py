@@ -335,6 +335,9 @@ class ConduitClient:
         except ConduitError as exc:
             log.debug("status of %s task %s not read this time: %s", task.kind, task_id, exc.message)
             return
+        link = self._links.get(task.kind)
+        if link is not None:
+            link.retry_now()  # the server is back: the hub need not wait out its backoff
         event = parse_status(body)
         if event is None or event.task_id != task_id:
             log.debug("status of %s task %s was not readable", task.kind, task_id)

@@ -115,6 +115,7 @@ class HubLink:
         self._closed = False
         self._was_connected = False
         self._first_attempt = asyncio.Event()  # set once the first connection attempt has ended, either way
+        self._wake = asyncio.Event()  # cuts a backoff wait short (see retry_now)
         self.connections_made = 0
 
     def __repr__(self) -> str:
@@ -135,6 +136,12 @@ class HubLink:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._supervisor
         self.state = "disconnected"
+
+    def retry_now(self) -> None:
+        """The server answers again (a REST call just went through): end the backoff wait and reconnect, rather
+        than sleep out a delay that grew while it was away."""
+        if self.state == "reconnecting":
+            self._wake.set()
 
     def add_listener(self, listener: LifecycleListener) -> None:
         self._listeners.append(listener)
@@ -238,7 +245,9 @@ class HubLink:
             self.state = "reconnecting"
             reason = str(error) if error else None
             self._emit("reconnecting", ConnectionEvent(self.kind, self.state, failures, delay, reason))
-            await asyncio.sleep(delay)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
 
     async def _run_once(self, *, reconnect: bool) -> ConduitError | None:
         """One connection, from the first byte to its end; what ended it (None: closed, or dropped)."""

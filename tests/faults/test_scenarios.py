@@ -244,3 +244,28 @@ async def test_a_server_down_at_start_is_waited_for() -> None:
 def test_recovery_figures_are_summarised() -> None:
     tally = Tally(scenario="x", recovery=[1.0, 3.0, 2.0])
     assert (tally.recovery_median, tally.recovery_max) == (statistics.median([1.0, 3.0, 2.0]), 3.0)
+
+
+async def test_with_the_default_backoff_the_hub_is_back_soon_after_the_server() -> None:
+    """A backoff grown during an outage must not keep the hub away once the server answers again: the first
+    REST call that goes through cuts the wait short."""
+    with LocalConduit(speed=5) as server:
+        async with (
+            FaultProxy(port_of(server)) as proxy,
+            ConduitClient(proxy.url, server.api_key, connect_timeout=1.0) as client,
+        ):
+            watch = Watch(client)
+            task = await client.generate_image("patient", size="64x64", model="test-slow")
+            await watch.up_after(0, 10)
+            refused_at = time.monotonic()
+            proxy.refuse(True)
+            try:
+                proxy.cut()
+                await watch.down_after(refused_at, 10)
+                await asyncio.sleep(8)  # long enough for the default backoff to grow past 2 s
+            finally:
+                proxy.refuse(False)
+            accepted = time.monotonic()
+            recovery = await watch.up_after(accepted, 30)
+            assert (await task.wait(60)).ok
+    assert recovery < 2.5, f"the hub came back {recovery:.1f} s after the server did"
