@@ -130,7 +130,6 @@ class ConduitClient:
         self._watcher: asyncio.Task[None] | None = None
         self._polls: set[asyncio.Task[None]] = set()
         self._poll_slots = asyncio.Semaphore(_MAX_CONCURRENT_POLLS)
-        self._retries: dict[int, int] = {}  # retries used, by task handle
         self._retrying: set[str] = set()  # task ids whose failure is being retried right now
         self._started = False
         self._starting: asyncio.Task[None] | None = None
@@ -387,10 +386,10 @@ class ConduitClient:
         """The seed's error-recovery manager: retry a retryable failure, at most `retry_failed` times."""
         if event.task_id in self._retrying:
             return True  # the same failure again (the other dialect's event): a retry is already under way
-        used = self._retries.get(id(task), 0)
+        used = task.retries_used
         if not event.is_retryable or used >= self.retry_failed or self._closed:
             return False
-        self._retries[id(task)] = used + 1
+        task.retries_used = used + 1
         self._retrying.add(event.task_id)
         job = asyncio.get_running_loop().create_task(self._retry_task(task, event, used + 1))
         self._polls.add(job)

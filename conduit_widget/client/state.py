@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from conduit_widget.client.models import TERMINAL, Status, TaskEvent, TaskResult, TaskUpdate
+from conduit_widget.client.models import TERMINAL, Source, Status, TaskEvent, TaskResult, TaskUpdate
 from conduit_widget.protocol import Kind
 
 
@@ -119,7 +119,7 @@ class TaskState:
             elapsed_seconds=round(time.monotonic() - self._created, 3),
         )
 
-    def _snapshot(self, source: str) -> TaskUpdate:
+    def _snapshot(self, source: Source) -> TaskUpdate:
         return TaskUpdate(
             task_id=self.task_id,
             kind=self.kind,
@@ -133,7 +133,7 @@ class TaskState:
             images_total=self.images_total,
             frames_completed=self.frames_completed,
             frames_total=self.frames_total,
-            source=source,  # type: ignore[arg-type]
+            source=source,
         )
 
     def _eta(self) -> float | None:

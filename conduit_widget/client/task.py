@@ -56,6 +56,7 @@ class Task:
         self.kind = kind
         self.request = request  # what created it, so a failed attempt can be made again
         self.attempts: list[str] = [task_id]
+        self.retries_used = 0  # by the client's retry_failed recovery
         self._client = client
         self._state = TaskState(task_id, kind)
         self._done = asyncio.Event()
