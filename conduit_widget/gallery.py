@@ -67,11 +67,8 @@ class Gallery(ipywidgets.GridBox):  # type: ignore[misc]
         self._static_handles.append(fallback.display_with_placeholder(self))
 
     def _write_static_copy(self) -> None:
-        bundles = [
-            fallback.static_bundle(tile.result, tile.prompt, _pictures(tile), tile.static_id)
-            for tile in self.widgets
-            if tile.result is not None
-        ]
+        # Each tile made its own copy when it finished (thumbnails fetched if need be): combine those.
+        bundles = [tile.static_copy for tile in self.widgets if tile.static_copy is not None]
         if not bundles or not self._static_handles:
             return
         combined = {
@@ -82,8 +79,3 @@ class Gallery(ipywidgets.GridBox):  # type: ignore[misc]
         }
         for handle in self._static_handles:
             handle.update(combined, raw=True)
-
-
-def _pictures(tile: GenerationWidget) -> list[bytes]:
-    pictures = [bytes(m) for m, t in zip(tile.media, tile.media_types, strict=False) if t.startswith("image/")]
-    return pictures + ([bytes(tile.poster)] if tile.poster else [])

@@ -138,6 +138,11 @@ class GenerationWidget(anywidget.AnyWidget):
         return self._task
 
     @property
+    def static_copy(self) -> dict[str, Any] | None:
+        """The display bundle of the finished result's static copy (None until it has finished)."""
+        return self._static_bundle
+
+    @property
     def result(self) -> TaskResult | None:
         return self._task.result if self._task is not None else None
 
