@@ -26,7 +26,6 @@ _MODELS: Final = (
     Model("minimax-video", "video"),
 )
 FAILURE_MODELS: Final = frozenset({protocol.TEST_FAIL_MODEL, protocol.TEST_SLOW_MODEL, protocol.TEST_HANG_MODEL})
-DEFAULT_MODEL: Final[dict[Kind, str]] = {"image": "local-image", "video": "local-video"}
 
 
 def find_model(name: str, kind: Kind) -> Model | None:

@@ -48,10 +48,6 @@ class TaskRunner:
         self._media_dir = media_dir
         self._running: dict[str, asyncio.Task[None]] = {}
 
-    @property
-    def active_count(self) -> int:
-        return len(self._running)
-
     def start(self, record: TaskRecord) -> None:
         task = asyncio.create_task(self._run(record), name=f"conduit-task-{record.id}")
         self._running[record.id] = task
