@@ -47,8 +47,31 @@ class Tally:
 RESULTS: dict[str, Tally] = {}
 
 
+@dataclass
+class LoadFigures:
+    """A load test's resource counts before the tasks and after they all ended (what must not grow).
+
+    ``before``/``after`` map a resource's name (``rss_mib``, ``traced_mib``, ``fds``, ``asyncio_tasks``,
+    ``threads``, ``subscriptions``, ``hub_links``, ``listeners``, ...) to its count."""
+
+    scenario: str
+    tasks: int
+    widgets: int = 0
+    seconds: float = 0.0
+    before: dict[str, float] = field(default_factory=dict)
+    after: dict[str, float] = field(default_factory=dict)
+    notes: str = ""
+
+
+LOADS: dict[str, LoadFigures] = {}
+
+
 def record(tally: Tally) -> None:
     RESULTS[tally.scenario] = tally
+
+
+def record_load(figures: LoadFigures) -> None:
+    LOADS[figures.scenario] = figures
 
 
 def _family(name: str) -> str:
