@@ -18,7 +18,7 @@ from conduit_widget.client.errors import (
     ValidationError,
 )
 from conduit_widget.client.models import TaskResult, TaskUpdate
-from conduit_widget.client.realtime import Backoff, ConnectionEvent
+from conduit_widget.client.realtime import Backoff, ConnectionEvent, Keepalive
 from conduit_widget.client.sync import generate_image, generate_video
 from conduit_widget.client.task import Task
 
@@ -33,6 +33,7 @@ __all__ = [
     "ConnectionEvent",
     "HubError",
     "InsufficientBalanceError",
+    "Keepalive",
     "NetworkError",
     "NotFoundError",
     "PermissionError",

@@ -31,7 +31,7 @@ from conduit_widget.client.errors import (
     PermissionError,
 )
 from conduit_widget.client.models import TERMINAL, TaskEvent, TaskUpdate
-from conduit_widget.client.realtime import POOL, Backoff, ConnectionEvent, HubLink, HubProtocol
+from conduit_widget.client.realtime import POOL, Backoff, ConnectionEvent, HubLink, HubProtocol, Keepalive
 from conduit_widget.client.rest import RestClient, RetryPolicy, Routes
 from conduit_widget.client.secret import Secret, from_environment
 from conduit_widget.client.task import Task
@@ -77,6 +77,7 @@ class ConduitClient:
         max_retries: int = 3,
         max_reconnect_attempts: int | None = None,
         backoff: Backoff = Backoff(),
+        keepalive: Keepalive = Keepalive(),
         poll_interval: float = 1.0,
         watchdog_interval: float = 15.0,
         retry_failed: int = 0,
@@ -91,6 +92,8 @@ class ConduitClient:
         for name, value in (("poll_interval", poll_interval), ("watchdog_interval", watchdog_interval)):
             if value <= 0:
                 raise ConfigurationError(f"{name} must be greater than 0, got {value}")
+        if not isinstance(keepalive, Keepalive):
+            raise ConfigurationError(f"keepalive must be a Keepalive(...), got {keepalive!r}")
         if retry_failed < 0:
             raise ConfigurationError(f"retry_failed must be 0 or more, got {retry_failed}")
         base_url = base_url or os.environ.get("CONDUIT_BASE_URL") or None
@@ -118,6 +121,7 @@ class ConduitClient:
         self._link_options: dict[str, Any] = {
             "backoff": backoff,
             "max_reconnect_attempts": max_reconnect_attempts,
+            "keepalive": keepalive,
             "open_timeout": 2 * connect_timeout,  # negotiate, WebSocket and handshake
         }
         self.poll_interval = poll_interval

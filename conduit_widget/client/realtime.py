@@ -7,6 +7,10 @@ So each attempt gets a fresh pysignalr client, the moment a connection drops the
 resubscribes every task. Listeners hear ``connected``, ``reconnecting``, ``reconnected`` and
 ``disconnected``; ``reconnected`` comes only after the resubscribe, so a status check made then cannot miss
 an event sent in between.
+
+A dead connection (a stalled network, a laptop that slept) sends no error: it just goes quiet. The link
+notices it by itself (see `Keepalive`) rather than through pysignalr, whose WebSocket ping takes 30 s or more
+to give up and cannot be tuned.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -24,11 +29,12 @@ from pysignalr.exceptions import AuthorizationError
 from pysignalr.messages import CompletionMessage, Message
 from pysignalr.protocol.json import JSONProtocol
 from pysignalr.protocol.messagepack import MessagepackProtocol
+from websockets.asyncio.client import ClientConnection
 
 from conduit_widget import protocol
 from conduit_widget.client import logs
 from conduit_widget.client.dialects import EVENT_TARGETS, parse_hub_event
-from conduit_widget.client.errors import AuthError, ConduitError, HubError, NetworkError
+from conduit_widget.client.errors import AuthError, ConduitError, ConfigurationError, HubError, NetworkError
 from conduit_widget.client.models import TaskEvent
 from conduit_widget.client.secret import Secret
 from conduit_widget.protocol import Kind
@@ -56,6 +62,28 @@ class Backoff:
 
 
 @dataclass(frozen=True)
+class Keepalive:
+    """How a connection that went quiet is found dead.
+
+    When nothing has arrived for ``ping_interval`` seconds the link sends a WebSocket ping; no pong within
+    ``ping_timeout`` seconds and the connection counts as dead: it is dropped and a new one opened (a stalled
+    network is noticed within ``ping_interval + ping_timeout`` seconds). ``server_timeout`` is the SignalR
+    client's server timeout, a second guard for a server that answers pings but whose hub has stopped: no
+    hub message at all (events or the server's own keepalive pings) for that long drops the connection too.
+    Conduit pings every 30 s, so ``server_timeout`` must stay at 60 s or more against it."""
+
+    ping_interval: float = 5.0
+    ping_timeout: float = 5.0
+    server_timeout: float = 60.0
+
+    def __post_init__(self) -> None:
+        for name in ("ping_interval", "ping_timeout", "server_timeout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+                raise ConfigurationError(f"Keepalive {name} must be a number of seconds greater than 0, got {value!r}")
+
+
+@dataclass(frozen=True)
 class ConnectionEvent:
     """What a ``connected``/``reconnecting``/``reconnected``/``disconnected``/``error`` listener gets."""
 
@@ -70,14 +98,33 @@ EventSink = Callable[[TaskEvent], None]
 LifecycleListener = Callable[[str, ConnectionEvent], None]
 
 
-class _KeylessClient(SignalRClient):
-    """pysignalr copies the handshake headers, our ``Authorization`` among them, into the headers of every
-    hub invocation. The key belongs on negotiate and the WebSocket upgrade only, so invocations get none;
-    the transport keeps its own reference to the original headers."""
+class _LinkClient(SignalRClient):
+    """pysignalr with the two things a `HubLink` needs that it has no API for. Both reach into its transport
+    (pysignalr 1.3), and only here.
+
+    - pysignalr copies the handshake headers, our ``Authorization`` among them, into the headers of every hub
+      invocation. The key belongs on negotiate and the WebSocket upgrade only, so invocations get none; the
+      transport keeps its own reference to the original headers.
+    - The link needs to know when the last frame arrived, and to ping the open socket itself.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._headers = {}
+        self.last_frame = time.monotonic()
+        transport = self._transport
+        receive = transport._on_raw_message
+
+        async def stamped(raw: str | bytes) -> None:
+            self.last_frame = time.monotonic()
+            await receive(raw)
+
+        transport._on_raw_message = stamped  # type: ignore[method-assign,assignment]
+
+    @property
+    def socket(self) -> ClientConnection | None:
+        ws = getattr(self._transport, "_ws", None)
+        return ws if isinstance(ws, ClientConnection) else None
 
 
 class HubLink:
@@ -92,7 +139,7 @@ class HubLink:
         hub_protocol: HubProtocol = "json",
         backoff: Backoff = Backoff(),
         max_reconnect_attempts: int | None = None,
-        ping_interval: int = 10,
+        keepalive: Keepalive = Keepalive(),
         open_timeout: float = 10.0,
     ) -> None:
         self.kind = kind
@@ -103,7 +150,7 @@ class HubLink:
         self._protocol = hub_protocol
         self._backoff = backoff
         self._max_attempts = max_reconnect_attempts
-        self._ping_interval = ping_interval
+        self._keepalive = keepalive
         self._open_timeout = open_timeout
         self._sinks: dict[str, set[EventSink]] = {}
         self._listeners: list[LifecycleListener] = []
@@ -252,12 +299,12 @@ class HubLink:
     async def _run_once(self, *, reconnect: bool) -> ConduitError | None:
         """One connection, from the first byte to its end; what ended it (None: closed, or dropped)."""
         self._was_connected = False
-        client = _KeylessClient(
+        client = _LinkClient(
             self.url,
             protocol=MessagepackProtocol() if self._protocol == "messagepack" else JSONProtocol(),
             # The key goes as a header on negotiate and the upgrade, never in the URL (URLs get logged).
             headers={"Authorization": f"Bearer {self._key.reveal()}"},
-            ping_interval=self._ping_interval,
+            ping_interval=None,  # websockets' own ping gives up after 30 s or more: _watch_liveness pings instead
             connection_timeout=10,
         )
         opened, dropped = asyncio.Event(), asyncio.Event()
@@ -288,7 +335,19 @@ class HubLink:
             self._first_attempt.set()
             await self._resubscribe_all()
             self._emit("reconnected" if reconnect else "connected", ConnectionEvent(self.kind, self.state))
-            await _first(run, dropped.wait())
+            liveness = asyncio.get_running_loop().create_task(self._watch_liveness(client))
+            drop = asyncio.ensure_future(dropped.wait())
+            try:
+                await asyncio.wait({run, liveness, drop}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                liveness.cancel()
+                drop.cancel()
+            if liveness.done() and not liveness.cancelled() and (dead := liveness.result()) is not None:
+                log.debug("%s hub: %s", self.kind, dead.message)
+                socket = client.socket
+                if socket is not None:
+                    socket.transport.abort()  # a dead peer would hold a polite close for its full timeout
+                return dead
             return _classify(run) if run.done() else None
         finally:
             self._client = None
@@ -298,6 +357,29 @@ class HubLink:
             run.cancel()  # pysignalr would reconnect by itself, with the budget that runs out: we do it
             with contextlib.suppress(BaseException):
                 await run
+
+    async def _watch_liveness(self, client: _LinkClient) -> NetworkError | None:
+        """Return once the connection is found dead (why, as an error); runs until cancelled otherwise."""
+        keepalive = self._keepalive
+        tick = min(keepalive.ping_interval, keepalive.server_timeout) / 2
+        while True:
+            await asyncio.sleep(tick)
+            quiet = time.monotonic() - client.last_frame
+            if quiet >= keepalive.server_timeout:
+                return NetworkError(f"no message from the {self.kind} hub for {quiet:.1f} s: the connection is dead")
+            socket = client.socket
+            if quiet < keepalive.ping_interval or socket is None:
+                continue
+            try:
+                pong = await socket.ping()
+                await asyncio.wait_for(pong, keepalive.ping_timeout)
+            except TimeoutError:
+                return NetworkError(
+                    f"the {self.kind} hub did not answer a ping within {keepalive.ping_timeout:g} s: the connection"
+                    " is dead"
+                )
+            except Exception:
+                return None  # the socket closed meanwhile: pysignalr reports the drop itself
 
     async def _resubscribe_all(self) -> None:
         for task_id in list(self._sinks):
