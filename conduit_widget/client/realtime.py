@@ -363,7 +363,12 @@ class HubLink:
         keepalive = self._keepalive
         tick = min(keepalive.ping_interval, keepalive.server_timeout) / 2
         while True:
+            slept_from = time.monotonic()
             await asyncio.sleep(tick)
+            if time.monotonic() - slept_from > tick + 0.5:
+                # The loop itself was blocked (a cell that ran synchronously): frames that came meanwhile wait
+                # unread in the socket, so this silence is ours, not the server's. Look again next tick.
+                continue
             quiet = time.monotonic() - client.last_frame
             if quiet >= keepalive.server_timeout:
                 return NetworkError(f"no message from the {self.kind} hub for {quiet:.1f} s: the connection is dead")

@@ -8,6 +8,7 @@ not fire on a live connection and that the server timeout does fire on silence a
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -59,3 +60,18 @@ def test_a_bad_keepalive_names_the_field(field, value):
 def test_the_client_refuses_a_keepalive_that_is_not_one():
     with pytest.raises(ConfigurationError, match="keepalive must be a Keepalive"):
         ConduitClient("http://127.0.0.1:1", "condt_x", keepalive=5)  # type: ignore[arg-type]
+
+
+async def test_a_blocked_event_loop_is_not_mistaken_for_a_dead_server():
+    # A notebook cell that runs synchronously for longer than the server timeout: the hub kept sending (its
+    # keepalive is 0.2 s) but nothing could be read meanwhile.
+    async with LocalConduit(speed=100, keepalive_interval=0.2) as server:
+        keepalive = Keepalive(ping_interval=30, server_timeout=0.6)
+        async with ConduitClient(server.base_url, server.api_key, keepalive=keepalive) as client:
+            drops: list[object] = []
+            client.on("reconnecting", drops.append)
+            await _link_up(client)
+            time.sleep(1.5)  # noqa: ASYNC251 - the point: a cell that blocks the kernel's loop
+            await asyncio.sleep(1.0)
+            assert drops == []
+            assert client._links["image"].connections_made == 1
