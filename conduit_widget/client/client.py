@@ -448,10 +448,13 @@ class ConduitClient:
         return lambda: self._listeners[event].remove(callback) if callback in self._listeners[event] else None
 
     def _emit(self, name: str, value: Any) -> None:
-        for callback in list(self._listeners.get(name, ())):
+        callbacks = self._listeners.get(name)
+        if not callbacks:
+            return
+        for callback in tuple(callbacks):
             try:
                 outcome = callback(value)
-                if inspect.isawaitable(outcome):
+                if outcome is not None and inspect.isawaitable(outcome):
                     asyncio.ensure_future(outcome).add_done_callback(_log_failure)
             except Exception:
                 log.exception("a %r listener failed", name)

@@ -32,7 +32,7 @@ from pysignalr.protocol.messagepack import MessagepackProtocol
 from websockets.asyncio.client import ClientConnection
 
 from conduit_widget import protocol
-from conduit_widget.client import logs
+from conduit_widget.client import fastpath, logs
 from conduit_widget.client.dialects import EVENT_TARGETS, parse_hub_event
 from conduit_widget.client.errors import AuthError, ConduitError, ConfigurationError, HubError, NetworkError
 from conduit_widget.client.models import TaskEvent
@@ -46,6 +46,7 @@ HubProtocol = Literal["json", "messagepack"]
 LinkState = Literal["connecting", "connected", "reconnecting", "disconnected"]
 INVOKE_TIMEOUT: Final = 10.0
 _UNKNOWN_METHOD: Final = ("Method does not exist", "Unknown hub method")
+_TARGETS: Final = frozenset(EVENT_TARGETS)
 
 
 @dataclass(frozen=True)
@@ -99,27 +100,35 @@ LifecycleListener = Callable[[str, ConnectionEvent], None]
 
 
 class _LinkClient(SignalRClient):
-    """pysignalr with the two things a `HubLink` needs that it has no API for. Both reach into its transport
+    """pysignalr with what a `HubLink` needs and it has no API for. All of it reaches into its transport
     (pysignalr 1.3), and only here.
 
     - pysignalr copies the handshake headers, our ``Authorization`` among them, into the headers of every hub
       invocation. The key belongs on negotiate and the WebSocket upgrade only, so invocations get none; the
       transport keeps its own reference to the original headers.
-    - The link needs to know when the last frame arrived, and to ping the open socket itself.
+    - Every frame is noted (`last_frame`, for the keepalive), and frames of nothing but events go straight to
+      `on_events` (see `fastpath`); the rest to pysignalr.
+    - The link pings the open socket itself (`socket`).
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, on_events: Callable[[str, Any], None], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._headers = {}
         self.last_frame = time.monotonic()
         transport = self._transport
-        receive = transport._on_raw_message
+        to_pysignalr = transport._on_raw_message
+        read = fastpath.read_msgpack if isinstance(self._protocol, MessagepackProtocol) else fastpath.read_json
 
-        async def stamped(raw: str | bytes) -> None:
+        async def receive(raw: str | bytes) -> None:
             self.last_frame = time.monotonic()
-            await receive(raw)
+            calls = read(raw, _TARGETS)
+            if calls is None:
+                await to_pysignalr(raw)
+                return
+            for target, arguments in calls:
+                on_events(target, arguments)
 
-        transport._on_raw_message = stamped  # type: ignore[method-assign,assignment]
+        transport._on_raw_message = receive  # type: ignore[method-assign,assignment]
 
     @property
     def socket(self) -> ClientConnection | None:
@@ -306,6 +315,7 @@ class HubLink:
             headers={"Authorization": f"Bearer {self._key.reveal()}"},
             ping_interval=None,  # websockets' own ping gives up after 30 s or more: _watch_liveness pings instead
             connection_timeout=10,
+            on_events=self._dispatch,
         )
         opened, dropped = asyncio.Event(), asyncio.Event()
 
@@ -397,18 +407,23 @@ class HubLink:
 
     def _handler(self, target: str) -> Callable[[list[Any]], Any]:
         async def handle(arguments: list[Any]) -> None:
-            # Never raises: an exception here would end pysignalr's receive loop for every task.
-            try:
-                event = parse_hub_event(target, arguments)
-                if event is None:
-                    log.debug("ignoring a %s event this client cannot read", target)
-                    return
-                for sink in list(self._sinks.get(event.task_id, ())):
-                    sink(event)
-            except Exception:
-                log.exception("handling a %s event failed", target)
+            self._dispatch(target, arguments)
 
         return handle
+
+    def _dispatch(self, target: str, arguments: Any) -> None:
+        # Never raises: an exception here would end pysignalr's receive loop for every task.
+        try:
+            event = parse_hub_event(target, arguments)
+            if event is None:
+                log.debug("ignoring a %s event this client cannot read", target)
+                return
+            sinks = self._sinks.get(event.task_id)
+            if sinks:
+                for sink in tuple(sinks):  # a sink may unsubscribe (a task that just ended)
+                    sink(event)
+        except Exception:
+            log.exception("handling a %s event failed", target)
 
     def _emit(self, name: str, event: ConnectionEvent) -> None:
         for listener in list(self._listeners):

@@ -120,24 +120,24 @@ class TaskState:
         )
 
     def _snapshot(self, source: Source) -> TaskUpdate:
-        return TaskUpdate(
-            task_id=self.task_id,
-            kind=self.kind,
-            status=self.status,
-            progress=self.progress,
-            message=self.message,
-            stage=self.stage,
-            eta_seconds=None if self.done else self._eta(),
-            elapsed_seconds=round(time.monotonic() - self._created, 3),
-            images_completed=self.images_completed,
-            images_total=self.images_total,
-            frames_completed=self.frames_completed,
-            frames_total=self.frames_total,
-            source=source,
+        now = time.monotonic()
+        return TaskUpdate(  # positional: this runs for every progress event
+            self.task_id,
+            self.kind,
+            self.status,
+            self.progress,
+            self.message,
+            self.stage,
+            None if self.status in TERMINAL else self._eta(now),
+            round(now - self._created, 3),
+            self.images_completed,
+            self.images_total,
+            self.frames_completed,
+            self.frames_total,
+            source,
         )
 
-    def _eta(self) -> float | None:
-        now = time.monotonic()
+    def _eta(self, now: float) -> float | None:
         if self._server_eta is not None:
             said_at, seconds = self._server_eta
             return max(0.0, seconds - (now - said_at))

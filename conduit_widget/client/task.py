@@ -180,7 +180,7 @@ class Task:
 def _call(callback: Callable[[Any], Any], value: Any) -> None:
     try:
         outcome = callback(value)
-        if inspect.isawaitable(outcome):
+        if outcome is not None and inspect.isawaitable(outcome):
             task = asyncio.ensure_future(outcome)
             task.add_done_callback(_log_failure)
     except Exception:

@@ -1,0 +1,79 @@
+"""The fast reader of event frames agrees with pysignalr on every frame it takes, and leaves every other one.
+
+Frames are made by the local Conduit's own encoders (both protocols); pysignalr's decoders are the reference.
+"""
+
+from __future__ import annotations
+
+import json
+
+import msgpack
+from hypothesis import given
+from hypothesis import strategies as st
+from pysignalr.messages import InvocationMessage, PingMessage
+from pysignalr.protocol.json import JSONProtocol
+from pysignalr.protocol.messagepack import MessagepackProtocol
+
+from conduit_widget.client.dialects import EVENT_TARGETS
+from conduit_widget.client.fastpath import read_json, read_msgpack
+from conduit_widget.server.hub.codec import JsonCodec, MessagePackCodec
+
+TARGETS = frozenset(EVENT_TARGETS)
+CODECS = {
+    "json": (JsonCodec(1 << 20), read_json, JSONProtocol()),
+    "messagepack": (MessagePackCodec(1 << 20), read_msgpack, MessagepackProtocol()),
+}
+
+scalars = st.none() | st.booleans() | st.integers(-(2**31), 2**31) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20)
+payloads = st.dictionaries(st.text(max_size=12), scalars, max_size=6)
+events = st.tuples(st.sampled_from(sorted(TARGETS)), st.lists(payloads | scalars, max_size=3))
+
+
+def _pysignalr_calls(protocol, frame):
+    return [(m.target, m.arguments) for m in protocol.decode(frame) if not isinstance(m, PingMessage)]
+
+
+@given(st.lists(events | st.just("ping"), min_size=1, max_size=8), st.sampled_from(sorted(CODECS)))
+def test_an_event_frame_reads_as_pysignalr_reads_it(messages, name):
+    codec, read, protocol = CODECS[name]
+    frame = b"".join(codec.ping() if m == "ping" else codec.invocation(m[0], m[1]) for m in messages)
+    raw = frame.decode() if name == "json" else frame
+    calls = read(raw, TARGETS)
+    assert calls is not None
+    assert calls == _pysignalr_calls(protocol, raw)
+    assert all(isinstance(m, InvocationMessage | PingMessage) for m in protocol.decode(raw))
+
+
+def test_frames_that_are_not_only_events_are_left_to_pysignalr():
+    for name, (codec, read, _) in CODECS.items():
+        progress = codec.invocation("ImageGenerationProgress", [{"taskId": "t", "progress": 5}])
+        for other in (
+            codec.completion("1"),
+            codec.completion("1", error="no"),
+            codec.close("bye"),
+            codec.invocation("SomethingElse", []),
+        ):
+            for frame in (other, progress + other, other + progress):
+                assert read(frame.decode() if name == "json" else frame, TARGETS) is None, (name, frame)
+
+
+def test_an_invocation_that_wants_an_answer_or_streams_is_left_to_pysignalr():
+    asks = {"type": 1, "invocationId": "7", "target": "ImageGenerationProgress", "arguments": [{}]}
+    streams = {"type": 1, "target": "ImageGenerationProgress", "arguments": [{}], "streamIds": ["1"]}
+    for message in (asks, streams):
+        assert read_json(json.dumps(message) + "\x1e", TARGETS) is None
+    packed = msgpack.packb([1, {}, "7", "ImageGenerationProgress", [{}]])
+    assert read_msgpack(bytes([len(packed)]) + packed, TARGETS) is None
+
+
+@given(st.binary(max_size=64) | st.text(max_size=64))
+def test_garbage_is_left_to_pysignalr_and_never_raises(raw):
+    for read in (read_json, read_msgpack):
+        calls = read(raw, TARGETS)
+        assert calls is None or all(target in TARGETS for target, _ in calls)
+
+
+def test_a_length_that_runs_past_the_frame_is_left_to_pysignalr():
+    packed = msgpack.packb([1, {}, None, "ImageGenerationProgress", [{}]])
+    assert read_msgpack(bytes([len(packed) + 5]) + packed, TARGETS) is None
+    assert read_msgpack(b"\xff\xff\xff\xff\xff\xff", TARGETS) is None
