@@ -52,9 +52,11 @@ test-py: install-dev
 clean:
 	rm -rf $(VENV) js/node_modules conduit_widget/static .pytest_cache .mypy_cache .ruff_cache
 
-# The fault scenarios' table in docs/reliability.md; CONDUIT_SOAK=1 for the long versions.
+# The fault scenarios' table in docs/reliability.md (CONDUIT_SOAK=1 for the long versions), and the security
+# checklist in docs/security.md from the tests marked @pytest.mark.security.
 reliability: install-dev
 	CONDUIT_WRITE_DOCS=1 $(BIN)/pytest tests/faults -q
+	CONDUIT_WRITE_DOCS=1 CONDUIT_LOCAL_SPEED=20 $(BIN)/pytest tests -m security -q
 
 # Benchmarks are not tests: they print a table and write benchmarks/results/*.json (see benchmarks/).
 bench: install-dev

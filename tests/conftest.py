@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from conduit_widget.server import LocalConduit, generate_key
+from tests import security
 
 OTHER_KEY = generate_key()  # a second customer of the same server, for ownership checks
 
@@ -21,3 +22,34 @@ def conduit() -> Iterator[LocalConduit]:
 @pytest.fixture
 def other_key() -> str:
     return OTHER_KEY
+
+
+# -- the security checklist (tests/security.py) -----------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "security(check): the test shows one promise of tests/security.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        security.check_of(item)  # an unknown check name fails the run at once
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" or report.outcome != "passed":
+        item = _ITEMS.get(report.nodeid)
+        if item is not None:
+            security.record(item, report.outcome)
+
+
+_ITEMS: dict[str, pytest.Item] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    _ITEMS.update({item.nodeid: item for item in session.items})
+
+
+def pytest_sessionfinish() -> None:
+    security.finish()

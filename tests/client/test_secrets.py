@@ -12,6 +12,7 @@ from conduit_widget.client.secret import Secret
 from conduit_widget.server import LocalConduit
 
 
+@pytest.mark.security("the key is in no repr, log line, exception or hub frame of the client")
 async def test_the_key_is_in_no_repr_log_exception_or_hub_frame(caplog):
     caplog.set_level(logging.DEBUG)
     async with LocalConduit(speed=100) as server:
@@ -44,6 +45,7 @@ async def test_the_key_is_in_no_repr_log_exception_or_hub_frame(caplog):
     assert not [line for line in logged if key in line]
 
 
+@pytest.mark.security("the key is in no repr, log line, exception or hub frame of the client")
 def test_a_secret_hides_itself_and_will_not_be_pickled():
     secret = Secret("condt_abcdefghijklmnop")
     assert "abcdefghijklmnop" not in repr(secret) + str(secret) + f"{secret}"
@@ -78,6 +80,7 @@ def test_configuration_mistakes_are_named_up_front(monkeypatch):
         "Authorization: bearer sk-live-123",
     ],
 )
+@pytest.mark.security("the key is in no repr, log line, exception or hub frame of the client")
 def test_log_redaction_catches_every_way_a_key_is_written(line):
     from conduit_widget.client.logs import redact
 
@@ -87,6 +90,7 @@ def test_log_redaction_catches_every_way_a_key_is_written(line):
     assert "[redacted]" in cleaned
 
 
+@pytest.mark.security("media on another host are fetched without the key")
 async def test_media_on_another_host_are_fetched_without_the_key(conduit):
     """A gateway's media often live on a storage host: the key must not travel there."""
     import aiohttp.web

@@ -109,6 +109,7 @@ async def test_invocation_errors_are_worded_as_aspnet_words_them(conduit):
         assert answers["c"].endswith("HubException: Method does not exist.")
 
 
+@pytest.mark.security("oversized hub messages are refused")
 async def test_a_message_over_32_kb_closes_the_connection_with_an_error(conduit):
     async with raw(conduit) as ws:
         big = {"type": 1, "invocationId": "1", "target": "SubscribeToTask", "arguments": ["x" * 40_000]}

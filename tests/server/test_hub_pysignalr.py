@@ -199,6 +199,7 @@ async def test_a_failing_task_reports_a_retryable_failure(conduit, proto):
 
 
 @pytest.mark.parametrize("proto", ["json", "messagepack"])
+@pytest.mark.security("another key's tasks are refused (hub)")
 async def test_another_keys_task_is_unauthorized_and_sends_nothing(conduit, other_key, proto):
     theirs = await create(conduit, "image", key=other_key)
     async with connect(conduit, "image", proto) as peer:
@@ -230,10 +231,10 @@ async def test_unsubscribe_stops_the_events(conduit):
         assert len(peer.events) == seen
 
 
-async def test_a_bad_key_is_refused_at_negotiate(conduit):
-    client = SignalRClient(
-        conduit.base_url + "/hubs/image-generation", headers={"Authorization": "Bearer condt_wrongwrongwrong"}
-    )
+@pytest.mark.security("a missing or wrong key is refused (hub)")
+@pytest.mark.parametrize("headers", [{"Authorization": "Bearer condt_wrongwrongwrong"}, {}], ids=["wrong", "missing"])
+async def test_a_bad_key_is_refused_at_negotiate(conduit, headers):
+    client = SignalRClient(conduit.base_url + "/hubs/image-generation", headers=headers)
     client.on_error(lambda message: asyncio.sleep(0))
     with pytest.raises(AuthorizationError):
         await asyncio.wait_for(client.run(), 5)

@@ -25,6 +25,7 @@ PROTECTED = [
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED)
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer condt_not-a-real-key"}, {"X-API-Key": "nope"}])
+@pytest.mark.security("a missing or wrong key is refused (REST)")
 def test_a_missing_or_wrong_key_gets_401_with_an_empty_body(conduit, method, path, headers):
     response = httpx.request(method, conduit.base_url + path, headers=headers, json={})
     assert response.status_code == 401
@@ -76,6 +77,7 @@ def test_models_lists_local_renderers_and_the_seeds_names_but_not_test_models(co
         "/v1/media/not-a-task/image-0.png",
     ],
 )
+@pytest.mark.security("media paths outside a task's files are refused")
 def test_media_paths_outside_a_tasks_files_are_404(conduit, path):
     response = httpx.get(conduit.base_url + path)
     # httpx folds "/media/../x" to "/v1/x", which then lacks a key (401); the rest reach the media route.
@@ -97,6 +99,7 @@ def test_rate_limit_answers_429_with_retry_after_per_key():
         assert 1 <= int(refused.headers["Retry-After"]) <= 60
 
 
+@pytest.mark.security("the key is in no log line or repr of the local server")
 def test_the_key_never_appears_in_the_servers_logs_or_repr(caplog):
     caplog.set_level(logging.DEBUG)
     with LocalConduit(speed=100) as server, client(server) as http:
@@ -111,6 +114,7 @@ def test_the_key_never_appears_in_the_servers_logs_or_repr(caplog):
     assert all(server.api_key not in r.getMessage() for r in server_records)
 
 
+@pytest.mark.security("the local server binds to loopback unless told otherwise")
 def test_it_binds_to_loopback_by_default():
     with LocalConduit() as server:
         assert server.base_url.startswith("http://127.0.0.1:")

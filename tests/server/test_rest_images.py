@@ -99,6 +99,7 @@ def test_a_body_that_is_not_json_gets_a_validation_problem(conduit):
     assert body["title"] == "One or more validation errors occurred." and body["errors"]
 
 
+@pytest.mark.security("oversized request bodies are refused")
 def test_an_oversized_body_is_refused_with_413(conduit):
     with client(conduit) as http:
         response = http.post("/v1/images/generations/async", json={"prompt": "x" * 2_000_000, "model": "dall-e-3"})
@@ -118,6 +119,7 @@ def test_unknown_task_is_404_not_found(conduit):
     }
 
 
+@pytest.mark.security("another key's tasks are refused (REST)")
 def test_another_keys_task_is_404_for_status_and_cancel(conduit, other_key):
     with client(conduit) as mine, client(conduit, other_key) as theirs:
         task_id = create_image(mine, model="test-hang")

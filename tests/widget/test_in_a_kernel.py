@@ -6,6 +6,7 @@ import json
 import os
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 CELLS = [
@@ -16,6 +17,7 @@ CELLS = [
 ]
 
 
+@pytest.mark.security("the key is in no saved notebook")
 def test_a_saved_notebook_keeps_a_static_copy_and_no_key(conduit, monkeypatch):
     monkeypatch.setenv("CONDUIT_BASE_URL", conduit.base_url)
     monkeypatch.setenv("CONDUIT_API_KEY", conduit.api_key)

@@ -79,6 +79,7 @@ def _key_free(state: object, key: str) -> bool:
     return key not in json.dumps(state, default=lambda value: repr(value))
 
 
+@pytest.mark.security("the key is in no widget state sent to the browser")
 async def test_the_key_is_in_no_trait_and_no_repr(client, conduit):
     widget = GenerationWidget("secret", size="64x64", client=client)
     await widget.wait(10)
@@ -147,6 +148,7 @@ async def test_retry_from_the_front_end_makes_a_new_task(client):
     assert widget.task_id == second.task_id
 
 
+@pytest.mark.security("unsafe media URLs never reach the browser")
 async def test_an_unsafe_result_url_never_reaches_the_browser(client):
     widget = GenerationWidget("bad url", model="test-hang", size="64x64", client=client, embed_media=False)
     while widget.task is None:
