@@ -58,6 +58,7 @@ reliability: install-dev
 	CONDUIT_WRITE_DOCS=1 $(BIN)/pytest tests/faults -q
 	CONDUIT_WRITE_DOCS=1 CONDUIT_LOCAL_SPEED=20 $(BIN)/pytest tests -m security -q
 
-# Benchmarks are not tests: they print a table and write benchmarks/results/*.json (see benchmarks/).
-bench: install-dev
-	$(BIN)/python benchmarks/hub_throughput.py $(ARGS)
+# Benchmarks are not tests: one table, benchmarks/results/latest.json and docs/performance.md (before: the
+# committed benchmarks/baseline.json). ARGS="--only throughput" for one section, "--quick" for the smoke size.
+bench: install-dev js/node_modules/.package-lock.json
+	$(BIN)/python benchmarks/run.py $(ARGS)

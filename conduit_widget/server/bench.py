@@ -1,58 +1,134 @@
-"""Benchmark-only: a burst of pre-encoded progress events, so a client and not the server is what is measured.
+"""Benchmark-only routes, so a client and not the server is what is measured.
 
-Off unless the server is started with ``bench=True`` (``conduit-widget serve --bench``). ``POST /_local/bench/burst``
-with ``{"task_id", "count", "per_frame"}`` sends ``count`` ``ImageGenerationProgress`` events (each with its own
-message, so every one is news to a client) to the task's subscribers, ``per_frame`` messages to a WebSocket frame,
-encoded once per hub protocol before the clock starts. Real servers send one message per frame.
+Off unless the server is started with ``bench=True`` (``conduit-widget serve --bench``). Every event is an
+``ImageGenerationProgress`` with its own message, so each one is news to a client.
+
+- ``POST /_local/bench/burst`` ``{"task_id" | "task_ids", "count", "per_frame"}``: ``count`` events, encoded once
+  per hub protocol before the clock starts, then written ``per_frame`` messages to a WebSocket frame as fast as
+  each subscriber's socket takes them (real servers send one message per frame). With ``task_ids`` the events
+  go round-robin across those tasks and are sent to the first task's subscribers (one client following them all).
+- ``POST /_local/bench/paced`` ``{"task_ids", "count", "rate"}``: ``count`` events at ``rate`` a second,
+  round-robin across the tasks, through the same path as a running task's events (encoded when sent, queued
+  per connection). Each message is ``"sent <time.monotonic_ns()>"``, taken as it is published: Linux's
+  monotonic clock is system-wide, so a client in another process can tell each event's latency.
+- ``POST /_local/bench/fanout`` ``{"task_id", "count"}``: ``count`` events published one at a time to every
+  subscriber of one task, through the same path, as fast as the subscribers' writers keep up.
+- ``GET /_local/bench/stats``: live hub connections, and the server process's CPU seconds and peak memory.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import resource
 import time
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import web
 
 from conduit_widget import protocol
 from conduit_widget.server.hub.hubs import Hubs
 
-BURST_ROUTE = "/_local/bench/burst"
-MAX_BURST = 1_000_000
+BURST_ROUTE: Final = "/_local/bench/burst"
+PACED_ROUTE: Final = "/_local/bench/paced"
+FANOUT_ROUTE: Final = "/_local/bench/fanout"
+STATS_ROUTE: Final = "/_local/bench/stats"
+STAMP_PREFIX: Final = "sent "  # a paced event's message: STAMP_PREFIX + str(time.monotonic_ns())
+MAX_BURST: Final = 1_000_000
+MAX_TASKS: Final = 100_000
+_FANOUT_HIGH_WATER: Final = 1_000  # frames queued for one subscriber before the fan-out waits for it
 
 
-def burst_events(task_id: str, count: int) -> list[tuple[str, list[Any]]]:
-    return [
-        (
-            protocol.IMAGE_PROGRESS,
-            [
-                {
-                    "taskId": task_id,
-                    "progressPercentage": i * 99 // count,
-                    "status": "processing",
-                    "imagesCompleted": 0,
-                    "totalImages": 1,
-                    "message": f"burst {i}",
-                    "timestamp": "2026-01-01T00:00:00Z",
-                }
-            ],
-        )
-        for i in range(count)
-    ]
+def progress_event(task_id: str, index: int, count: int, message: str) -> tuple[str, list[Any]]:
+    payload = {
+        "taskId": task_id,
+        "progressPercentage": index * 99 // count,
+        "status": "processing",
+        "imagesCompleted": 0,
+        "totalImages": 1,
+        "message": message,
+        "timestamp": "2026-01-01T00:00:00Z",
+    }
+    return protocol.IMAGE_PROGRESS, [payload]
+
+
+def burst_events(task_id: str | list[str], count: int) -> list[tuple[str, list[Any]]]:
+    """``count`` events with messages ``burst 0`` .. ``burst count-1``, round-robin across the task ids."""
+    ids = [task_id] if isinstance(task_id, str) else task_id
+    return [progress_event(ids[i % len(ids)], i, count, f"burst {i}") for i in range(count)]
+
+
+def _ids(body: dict[str, Any]) -> list[str] | None:
+    ids = body.get("task_ids", [body["task_id"]] if "task_id" in body else None)
+    if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_TASKS or not all(isinstance(i, str) for i in ids):
+        return None
+    return ids
+
+
+def _count(body: dict[str, Any]) -> int | None:
+    count = body.get("count")
+    return count if isinstance(count, int) and 1 <= count <= MAX_BURST else None
+
+
+def _bad(text: str) -> web.Response:
+    return web.json_response({"error": text}, status=400)
 
 
 def bench_routes(hubs: Hubs) -> list[web.RouteDef]:
     async def burst(request: web.Request) -> web.Response:
         body = await request.json()
-        task_id, count, per_frame = body.get("task_id"), body.get("count"), body.get("per_frame", 1)
-        if not isinstance(task_id, str) or not isinstance(count, int) or not isinstance(per_frame, int):
-            return web.json_response(
-                {"error": "task_id (string), count and per_frame (integers) are required"}, status=400
-            )
-        if not 1 <= count <= MAX_BURST or not 1 <= per_frame <= 10_000:
-            return web.json_response({"error": f"count must be 1..{MAX_BURST}, per_frame 1..10000"}, status=400)
-        events = burst_events(task_id, count)
+        ids, count, per_frame = _ids(body), _count(body), body.get("per_frame", 1)
+        if ids is None or count is None or not isinstance(per_frame, int) or not 1 <= per_frame <= 10_000:
+            return _bad(f"task_id or task_ids (strings), count (1..{MAX_BURST}) and per_frame (1..10000) are required")
+        events = burst_events(ids, count)
         started = time.perf_counter()
-        sent = await hubs.send_burst("image", task_id, events, per_frame)
+        sent = await hubs.send_burst("image", ids[0], events, per_frame)
         return web.json_response({"sent": sent, "seconds": time.perf_counter() - started})
 
-    return [web.post(BURST_ROUTE, burst)]
+    async def paced(request: web.Request) -> web.Response:
+        body = await request.json()
+        ids, count, rate = _ids(body), _count(body), body.get("rate")
+        if ids is None or count is None or not isinstance(rate, int | float) or not 0 < rate <= 1_000_000:
+            return _bad(f"task_ids (strings), count (1..{MAX_BURST}) and rate (events a second) are required")
+        started = time.monotonic()
+        for i in range(count):
+            delay = started + i / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            task_id = ids[i % len(ids)]
+            hubs.publish("image", task_id, [progress_event(task_id, 0, count, f"{STAMP_PREFIX}{time.monotonic_ns()}")])
+        return web.json_response({"sent": count, "seconds": time.monotonic() - started})
+
+    async def fanout(request: web.Request) -> web.Response:
+        body = await request.json()
+        ids, count = _ids(body), _count(body)
+        if ids is None or len(ids) != 1 or count is None:
+            return _bad(f"task_id (a string) and count (1..{MAX_BURST}) are required")
+        task_id = ids[0]
+        # The subscribers' queues are the server's own; reading their length is what a benchmark may do.
+        queues = [conn._queue for conn in hubs._groups.get(("image", task_id), ())]
+        started = time.perf_counter()
+        for i in range(count):
+            hubs.publish("image", task_id, [progress_event(task_id, i, count, f"burst {i}")])
+            await asyncio.sleep(0)  # each subscriber's writer takes what is queued, as between a runner's steps
+            while any(q.qsize() > _FANOUT_HIGH_WATER for q in queues):  # noqa: ASYNC110 (no event says "drained")
+                await asyncio.sleep(0.001)
+        return web.json_response({"sent": count * len(queues), "seconds": time.perf_counter() - started})
+
+    async def stats(request: web.Request) -> web.Response:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return web.json_response(
+            {
+                "pid": os.getpid(),
+                "connections": hubs.connection_count,
+                "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                "max_rss_kib": usage.ru_maxrss,
+            }
+        )
+
+    return [
+        web.post(BURST_ROUTE, burst),
+        web.post(PACED_ROUTE, paced),
+        web.post(FANOUT_ROUTE, fanout),
+        web.get(STATS_ROUTE, stats),
+    ]
