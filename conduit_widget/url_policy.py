@@ -57,13 +57,17 @@ def check_media_url(url: str) -> str:
         raise UnsafeUrl("only base64 PNG, JPEG, WebP and GIF data URLs are shown (not HTML, SVG or others)")
     if scheme not in ("http", "https"):
         raise UnsafeUrl(f"the {scheme or 'relative'} URL scheme is not allowed for media")
-    parts = urlsplit(text)
-    if not parts.hostname:
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:  # "https://[bad": a URL that does not parse is not shown, and must not stop the widget
+        raise UnsafeUrl("the media URL is malformed") from None
+    if not host:
         raise UnsafeUrl("the media URL has no host")
     if parts.username or parts.password:
         raise UnsafeUrl("media URLs with credentials in them are not shown")
-    if scheme == "http" and not is_loopback(parts.hostname):
-        raise UnsafeUrl(f"plain http to {parts.hostname} is not shown: only https, or http on this machine")
+    if scheme == "http" and not is_loopback(host):
+        raise UnsafeUrl(f"plain http to {host} is not shown: only https, or http on this machine")
     return text
 
 
@@ -72,4 +76,7 @@ def should_embed(url: str, setting: bool | str) -> bool:
     (embed when the browser may not reach the URL: loopback or private hosts)."""
     if setting is True or setting is False:
         return setting
-    return is_private(urlsplit(url).hostname)
+    try:
+        return is_private(urlsplit(url).hostname)
+    except ValueError:
+        return False  # a URL that does not parse is not shown, so not fetched for showing either

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -43,7 +44,11 @@ def _text(value: Any) -> str | None:
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too big for a float (a JSON answer may hold any integer)
+        return None
+    return number if math.isfinite(number) else None  # MessagePack carries NaN and the infinities
 
 
 def _count(value: Any) -> int | None:
@@ -109,7 +114,8 @@ def _progress_as_sent(payload: dict[str, Any], task_id: str) -> TaskEvent:
         task_id,
         "hub",
         _progress_status(stage) if type(stage) is str else "processing",
-        float(progress) if type(progress) is int or type(progress) is float else None,
+        # `p - p == 0` is False for NaN and the infinities (MessagePack carries them), without a call.
+        float(progress) if type(progress) is int or (type(progress) is float and progress - progress == 0) else None,
         message if type(message) is str and message else None,
         stage if type(stage) is str and stage else None,
         None,
@@ -254,8 +260,8 @@ def parse_hub_event(target: str, arguments: Any) -> TaskEvent | None:
             if not isinstance(first, str) or not first or len(arguments) < 2:
                 return None
             return _seed_event(target, first, arguments[1], arguments[2:])
-    except (TypeError, ValueError, KeyError) as exc:  # a shape nobody has sent before
-        log.debug("ignoring unreadable %s event: %s", target, exc)
+    except Exception as exc:  # a shape nobody has sent before; one odd event must not stop the stream
+        log.debug("ignoring unreadable %s event: %s: %s", target, type(exc).__name__, exc)
     return None
 
 
@@ -268,7 +274,15 @@ def created_task_id(body: Any) -> str | None:
 
 
 def parse_status(body: Any, *, source: Source = "poll") -> TaskEvent | None:
-    """A status answer (image, video or successor route) as a TaskEvent."""
+    """A status answer (image, video or successor route) as a TaskEvent; None if it cannot be read."""
+    try:
+        return _parse_status(body, source)
+    except Exception as exc:  # a shape nobody has sent before: the next poll or hub event will do
+        log.debug("ignoring an unreadable status answer: %s: %s", type(exc).__name__, exc)
+        return None
+
+
+def _parse_status(body: Any, source: Source) -> TaskEvent | None:
     if not isinstance(body, Mapping):
         return None
     task_id = task_id_of(body)
@@ -309,7 +323,7 @@ def _result_fields(body: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(result, str):  # the video route stores its result as a JSON string
         try:
             result = json.loads(result)
-        except ValueError:
+        except (ValueError, RecursionError):
             result = None
     result = result if isinstance(result, Mapping) else {}
     video_response = _get(body, "videoResponse", "video_response")

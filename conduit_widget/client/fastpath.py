@@ -58,7 +58,11 @@ def read_msgpack(raw: str | bytes, targets: Collection[str]) -> EventCalls | Non
     offset, end = 0, len(raw)
     try:
         while offset < end:
-            length, offset = _varint(raw, offset)
+            length = raw[offset]
+            if length < 0x80:  # one length byte: messages under 128 bytes, without a call
+                offset += 1
+            else:
+                length, offset = _varint(raw, offset)
             if offset + length > end:
                 return None
             message = msgpack.unpackb(raw[offset : offset + length])

@@ -27,7 +27,6 @@ from typing import Any, Final, Literal
 from pysignalr.client import SignalRClient
 from pysignalr.exceptions import AuthorizationError
 from pysignalr.messages import CompletionMessage, Message
-from pysignalr.protocol.json import JSONProtocol
 from pysignalr.protocol.messagepack import MessagepackProtocol
 from websockets.asyncio.client import ClientConnection
 
@@ -37,6 +36,7 @@ from conduit_widget.client.dialects import EVENT_TARGETS, parse_hub_event
 from conduit_widget.client.errors import AuthError, ConduitError, ConfigurationError, HubError, NetworkError
 from conduit_widget.client.models import TaskEvent
 from conduit_widget.client.secret import Secret
+from conduit_widget.client.tolerant import TolerantJSONProtocol, TolerantMessagepackProtocol
 from conduit_widget.protocol import Kind
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ LinkState = Literal["connecting", "connected", "reconnecting", "disconnected"]
 INVOKE_TIMEOUT: Final = 10.0
 _UNKNOWN_METHOD: Final = ("Method does not exist", "Unknown hub method")
 _TARGETS: Final = frozenset(EVENT_TARGETS)
+_TURN: Final = 0.005  # seconds of reading frames before the loop gets a turn
 
 
 @dataclass(frozen=True)
@@ -119,14 +120,23 @@ class _LinkClient(SignalRClient):
         to_pysignalr = transport._on_raw_message
         read = fastpath.read_msgpack if isinstance(self._protocol, MessagepackProtocol) else fastpath.read_json
 
+        turn_taken = time.monotonic()
+
         async def receive(raw: str | bytes) -> None:
-            self.last_frame = time.monotonic()
+            nonlocal turn_taken
+            now = self.last_frame = time.monotonic()
             calls = read(raw, _TARGETS)
             if calls is None:
                 await to_pysignalr(raw)
-                return
-            for target, arguments in calls:
-                on_events(target, arguments)
+            else:
+                for target, arguments in calls:
+                    on_events(target, arguments)
+            if now - turn_taken >= _TURN:
+                # While frames wait in the socket, websockets hands them over without ever suspending, so a burst
+                # would hold the kernel's loop for as long as it lasts: no cell, no widget flush, no timer. Give
+                # the loop a turn every few milliseconds of reading.
+                turn_taken = now
+                await asyncio.sleep(0)
 
         transport._on_raw_message = receive  # type: ignore[method-assign,assignment]
 
@@ -187,6 +197,7 @@ class HubLink:
 
     async def close(self) -> None:
         self._closed = True
+        self._first_attempt.set()  # a subscribe waiting for a first connection that will not come: stop waiting
         if self._supervisor is not None:
             self._supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -310,7 +321,8 @@ class HubLink:
         self._was_connected = False
         client = _LinkClient(
             self.url,
-            protocol=MessagepackProtocol() if self._protocol == "messagepack" else JSONProtocol(),
+            # Decoded message by message: one bad message costs that message, not the connection (tolerant.py).
+            protocol=TolerantMessagepackProtocol() if self._protocol == "messagepack" else TolerantJSONProtocol(),
             # The key goes as a header on negotiate and the upgrade, never in the URL (URLs get logged).
             headers={"Authorization": f"Bearer {self._key.reveal()}"},
             ping_interval=None,  # websockets' own ping gives up after 30 s or more: _watch_liveness pings instead
@@ -365,8 +377,11 @@ class HubLink:
                 if not pending.done():
                     pending.set_exception(ConnectionError("the connection closed"))
             run.cancel()  # pysignalr would reconnect by itself, with the budget that runs out: we do it
-            with contextlib.suppress(BaseException):
-                await run
+            # Waited for without raising what ended it (that is classified above), and without swallowing a
+            # cancellation of the supervisor itself, which must end it rather than let it reconnect again.
+            await asyncio.wait({run})
+            if not run.cancelled():
+                run.exception()
 
     async def _watch_liveness(self, client: _LinkClient) -> NetworkError | None:
         """Return once the connection is found dead (why, as an error); runs until cancelled otherwise."""

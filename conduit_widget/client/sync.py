@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from conduit_widget.client import checks
 from conduit_widget.client.errors import ConduitError
 from conduit_widget.client.models import TaskResult
+
+if TYPE_CHECKING:
+    from conduit_widget.client.client import ConduitClient
 
 
 class RunningLoopError(ConduitError, RuntimeError):
@@ -24,14 +28,20 @@ def _run(name: str, kind: str, prompt: str, timeout: float | None, options: dict
             f"Use the async form instead: `async with ConduitClient() as client: task = await "
             f"client.{name}(...)`, then `await task.wait()` -- or a GenerationWidget."
         )
-    return asyncio.run(_generate(kind, prompt, timeout, options))
-
-
-async def _generate(kind: str, prompt: str, timeout: float | None, options: dict[str, Any]) -> TaskResult:
     from conduit_widget.client.client import ConduitClient
 
+    # Every argument is checked before anything starts (a local Conduit, a loop): a mistake costs nothing.
+    checks.seconds("timeout", timeout, optional=True, zero=True)
     client_options = {k: options.pop(k) for k in ("base_url", "api_key") if k in options}
-    async with ConduitClient(**client_options) as client:
+    checks.request(kind, prompt, options.get("model"), {k: v for k, v in options.items() if k != "model"})
+    client = ConduitClient(**client_options)
+    return asyncio.run(_generate(client, kind, prompt, timeout, options))
+
+
+async def _generate(
+    client: ConduitClient, kind: str, prompt: str, timeout: float | None, options: dict[str, Any]
+) -> TaskResult:
+    async with client:
         create = client.generate_image if kind == "image" else client.generate_video
         task = await create(prompt, **options)
         return await task.wait(timeout)

@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
+from conduit_widget.client import checks
 from conduit_widget.client.errors import ConduitError, ConflictError, TimeoutError, ValidationError
 from conduit_widget.client.models import Status, TaskEvent, TaskResult, TaskUpdate
 from conduit_widget.client.state import TaskState
@@ -64,6 +65,7 @@ class Task:
         self._listeners: list[Callable[[TaskUpdate], Any]] = []
         self.last_heard = time.monotonic()
         self.last_polled = 0.0
+        self._media_read: asyncio.Task[None] | None = None  # the status read a completion without media asked for
 
     def __repr__(self) -> str:
         update = self.update
@@ -108,12 +110,14 @@ class Task:
 
     def on_update(self, callback: Callable[[TaskUpdate], Any]) -> Callable[[], None]:
         """Call `callback` with every new update (on the event loop); returns a function that stops it."""
+        checks.callback("callback", callback)
         self._listeners.append(callback)
         return lambda: self._listeners.remove(callback) if callback in self._listeners else None
 
     async def wait(self, timeout: float | None = None, *, cancel_on_timeout: bool = False) -> TaskResult:
         """The task's result once it ends. A timeout raises TimeoutError naming the task and leaves it
         running on the server, unless `cancel_on_timeout`."""
+        checks.seconds("timeout", timeout, optional=True, zero=True)
         try:
             await asyncio.wait_for(self._done.wait(), timeout)
         except builtins.TimeoutError:
@@ -151,8 +155,10 @@ class Task:
             return  # an event for an attempt this handle has moved on from
         self.last_heard = time.monotonic()
         if event.status == "completed" and not (event.image_urls or event.video_url) and event.source == "hub":
-            # A completion without its media (some seed servers): read them from the status route first.
-            self._client.schedule_reconcile(self)
+            # A completion without its media (some seed servers): read them from the status route first. One
+            # read at a time: a server repeating the event must not make the client repeat the request.
+            if self._media_read is None or self._media_read.done():
+                self._media_read = self._client.schedule_reconcile(self)
             return
         if event.status == "failed" and self._client.should_retry(self, event):
             return
@@ -161,8 +167,9 @@ class Task:
             return
         for consumer in self._consumers:
             consumer.put(update)
-        for listener in list(self._listeners):
-            _call(listener, update)
+        if self._listeners:
+            for listener in tuple(self._listeners):  # a listener may remove itself
+                _call(listener, update)
         self._client.task_changed(self, update)
         if update.done:
             self._done.set()

@@ -1,0 +1,191 @@
+"""Checking what a user passes to the client, before anything is sent: one clear error naming the argument.
+
+A wrong type or an impossible value is a `ConfigurationError` (also a ValueError) that says which argument,
+what it must be and what it got, never a TypeError from deep inside httpx or asyncio, and never a request
+the server has to refuse. What only the server can judge (is this model there? is 4096x4096 too big for
+it?) is left to the server, whose answer comes back as a typed error too. No message ever repeats the API
+key, even when the key was passed where something else belongs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Collection, Mapping
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from conduit_widget.client.errors import ConfigurationError
+from conduit_widget.client.logs import redact
+from conduit_widget.protocol import KEY_PREFIX
+
+_SIZE: Final = re.compile(r"^[1-9]\d{0,4}x[1-9]\d{0,4}$")
+_SHOWN: Final = 80  # characters of a wrong value repeated in a message
+
+
+def shown(value: Any, secret: str | None = None) -> str:
+    """A wrong value as a message may repeat it: short, and with any key in it blanked out."""
+    text = repr(value)
+    if secret:
+        text = text.replace(secret, "[the API key]")
+    text = redact(text)  # before shortening: a key cut in two would no longer be recognised
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def seconds(name: str, value: Any, *, optional: bool = False, zero: bool = False, unit: str = "seconds") -> None:
+    """A finite number (of seconds), greater than 0 (or at least 0 with `zero`); None too if `optional`."""
+    if value is None and optional:
+        return
+    low = "0 or more" if zero else "greater than 0"
+    if not _is_number(value) or not math.isfinite(value) or (value < 0 if zero else value <= 0):
+        none = " (or None for no limit)" if optional and unit == "seconds" else " (or None)" if optional else ""
+        raise ConfigurationError(
+            f"{name} must be a number{' of ' + unit if unit else ''} {low}{none}, got {shown(value)}"
+        )
+
+
+def whole(name: str, value: Any, *, minimum: int, optional: bool = False) -> None:
+    """A whole number (not a bool, not a float) of at least `minimum`; None too if `optional`."""
+    if value is None and optional:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        none = " (or None)" if optional else ""
+        raise ConfigurationError(f"{name} must be a whole number of at least {minimum}{none}, got {shown(value)}")
+
+
+def one_of(name: str, value: Any, options: Collection[str]) -> None:
+    if not isinstance(value, str) or value not in options:
+        listed = ", ".join(repr(o) for o in options)
+        raise ConfigurationError(f"{name} must be one of {listed}, got {shown(value)}")
+
+
+def text(name: str, value: Any, *, optional: bool = True, empty: bool = False) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, str) or (not empty and not value.strip()):
+        kind = "a string" if empty else "a non-empty string"
+        raise ConfigurationError(f"{name} must be {kind}, got {shown(value)}")
+
+
+def callback(name: str, value: Any) -> None:
+    if not callable(value):
+        raise ConfigurationError(f"{name} must be a function (plain or async), got {shown(value)}")
+
+
+# -- ConduitClient(...) ---------------------------------------------------------------------------
+
+
+def api_key(value: Any) -> None:
+    """The parts of a key's shape the server cannot be asked about; never repeats the value."""
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise ConfigurationError(
+            f"api_key must be a string (a virtual key, {KEY_PREFIX}...), got a {type(value).__name__}"
+        )
+    if value.strip() and not (value.isascii() and value.isprintable()):
+        raise ConfigurationError(
+            "api_key has characters an HTTP header cannot carry (not plain ASCII): check how it was copied."
+        )
+
+
+def base_url(value: Any, key: str | None) -> None:
+    """An http(s) URL with a host. `key` (if known) is kept out of the message, in case the two were swapped."""
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise ConfigurationError(
+            f"base_url must be a string like 'https://conduit.example.com', got a {type(value).__name__}"
+        )
+    swapped = key is not None and key.startswith(("http://", "https://"))
+    if swapped or value.startswith(KEY_PREFIX) or (key is not None and value.strip() == key):
+        raise ConfigurationError(
+            "base_url looks like an API key: ConduitClient(base_url, api_key) takes the URL first "
+            "(e.g. ConduitClient('https://conduit.example.com', api_key=...))."
+        )
+    if not value.startswith(("http://", "https://")) and "://" not in value:
+        # Not even an attempt at a URL: perhaps a key (of any shape) passed first. Say so, and repeat nothing.
+        raise ConfigurationError(
+            "base_url must start with http:// or https://, like 'https://conduit.example.com' (what was given is not "
+            "a URL; if it was the API key, pass it as api_key=...)"
+        )
+    problem = None
+    if not value.startswith(("http://", "https://")):
+        problem = "must start with http:// or https://"
+    elif any(c.isspace() or not c.isprintable() for c in value):
+        problem = "must not contain spaces or control characters"
+    else:
+        try:
+            host = urlsplit(value).hostname
+        except ValueError:
+            host = None
+        if not host:
+            problem = "must name a host, like https://conduit.example.com"
+    if problem is not None:
+        raise ConfigurationError(f"base_url {problem}, got {shown(value, key)}")
+
+
+def backoff(value: Any, cls: type[Any]) -> None:
+    if not isinstance(value, cls):
+        raise ConfigurationError(f"backoff must be a Backoff(initial=..., maximum=...), got {shown(value)}")
+    initial: float = value.initial
+    maximum: float = value.maximum
+    seconds("backoff initial", initial)
+    seconds("backoff maximum", maximum)
+    if maximum < initial:
+        raise ConfigurationError(
+            f"backoff maximum ({maximum:g} s) must not be less than its initial delay ({initial:g} s)"
+        )
+
+
+def client_options(options: Mapping[str, Any], *, backoff_type: type[Any]) -> None:
+    """Everything `ConduitClient(...)` takes but the URL and the key."""
+    one_of("transport", options["transport"], ("auto", "websocket", "polling"))
+    one_of("hub_protocol", options["hub_protocol"], ("json", "messagepack"))
+    one_of("routes", options["routes"], ("auto", "conduit", "successor"))
+    seconds("timeout", options["timeout"])
+    seconds("connect_timeout", options["connect_timeout"])
+    seconds("total_timeout", options["total_timeout"], optional=True)
+    whole("max_retries", options["max_retries"], minimum=0)
+    whole("max_reconnect_attempts", options["max_reconnect_attempts"], minimum=0, optional=True)
+    backoff(options["backoff"], backoff_type)
+    seconds("poll_interval", options["poll_interval"])
+    seconds("watchdog_interval", options["watchdog_interval"])
+    whole("retry_failed", options["retry_failed"], minimum=0)
+    seconds("local_speed", options["local_speed"], optional=True, unit="")  # a factor: 2 is twice as fast
+
+
+# -- generate_image(...) / generate_video(...) ----------------------------------------------------
+
+
+def request(kind: str, prompt: Any, model: Any, body: Mapping[str, Any]) -> None:
+    """A create request's arguments; `body` holds the rest, None meaning "not given"."""
+    text("prompt", prompt, optional=False)
+    text("model", model, empty=True)
+    size = body.get("size")
+    if size is not None and (not isinstance(size, str) or not (_SIZE.match(size) or size == "auto")):
+        raise ConfigurationError(
+            f"size must look like '1024x1024' (width x height in pixels) or be 'auto', got {shown(size)}"
+        )
+    for name in ("quality", "style"):
+        text(name, body.get(name))
+    if body.get("seed") is not None:
+        whole("seed", body["seed"], minimum=0)
+    if kind == "image" and body.get("n") is not None:
+        whole("n", body["n"], minimum=1)
+    if kind == "video":
+        seconds("duration", body.get("duration"), optional=True)
+        if body.get("fps") is not None:
+            whole("fps", body["fps"], minimum=1)
+    for name, value in body.items():
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError, RecursionError):
+            raise ConfigurationError(
+                f"{name} must be something JSON can carry (text, numbers, lists, dicts; no NaN), got {shown(value)}"
+            ) from None
