@@ -71,6 +71,15 @@ async def test_a_connection_id_works_once_and_an_unknown_one_is_404(conduit):
         assert unknown.value.status == 404
 
 
+@pytest.mark.parametrize(("version", "accepted"), [(0, True), (1, True), (2, False), ('"1"', False)])
+async def test_protocol_versions_up_to_the_servers_own_are_accepted_as_aspnet_accepts_them(conduit, version, accepted):
+    # signalrcore sends its negotiate version (0) here; ASP.NET's JsonHubProtocol takes any version <= 1.
+    async with raw(conduit, handshake=False) as ws:
+        await ws.send_str('{"protocol":"json","version":' + str(version) + "}" + RS)
+        answer = frames(await ws.receive_str(timeout=5))
+        assert (answer == [{}]) is accepted, answer
+
+
 async def test_an_unknown_protocol_is_refused_in_the_handshake(conduit):
     async with raw(conduit, handshake=False) as ws:
         await ws.send_str('{"protocol":"xml","version":1}' + RS)

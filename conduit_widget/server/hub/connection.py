@@ -131,7 +131,8 @@ class HubConnection:
         if name not in CODECS:
             await self._refuse_handshake(f"The protocol '{name}' is not supported.")
             return False
-        if version != 1:
+        # ASP.NET takes any version up to its own (JsonHubProtocol.IsVersionSupported: version <= 1).
+        if not isinstance(version, int) or isinstance(version, bool) or version > 1:
             await self._refuse_handshake(f"The server does not support version {version} of the '{name}' protocol.")
             return False
         self.codec = CODECS[name](self._max_message)
