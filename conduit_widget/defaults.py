@@ -7,12 +7,15 @@ configured, one in-process local Conduit.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Any
 
 from conduit_widget.client import ConduitClient
 
 _clients: dict[int, ConduitClient] = {}
-_models: dict[int, list[dict[str, str]]] = {}
+# By the client itself, weakly: keyed by id() it kept every client's list for good, and a later client that
+# happened to get a freed one's id was handed that client's list, from whatever server it was.
+_models: weakref.WeakKeyDictionary[ConduitClient, list[dict[str, str]]] = weakref.WeakKeyDictionary()
 
 
 def default_client() -> ConduitClient:
@@ -26,9 +29,9 @@ def default_client() -> ConduitClient:
 
 async def models_of(client: ConduitClient) -> list[dict[str, str]]:
     """``[{"id", "type"}]`` for a model picker, asked of the server once per client."""
-    cached = _models.get(id(client))
+    cached = _models.get(client)
     if cached is None:
-        cached = _models[id(client)] = [_entry(m) for m in await client.models() if isinstance(m.get("id"), str)]
+        cached = _models[client] = [_entry(m) for m in await client.models() if isinstance(m.get("id"), str)]
     return cached
 
 

@@ -18,12 +18,18 @@ class Gallery(ipywidgets.GridBox):  # type: ignore[misc]
     """A grid of compact GenerationWidgets. ``await gallery.generate_many(["a fox", "a cat"])``."""
 
     def __init__(self, client: ConduitClient | None = None, columns: int = 4, **kwargs: Any) -> None:
-        if not isinstance(columns, int) or not 1 <= columns <= 12:
-            raise ConfigurationError(f"columns must be a whole number from 1 to 12, got {columns!r}")
+        if not isinstance(columns, int) or isinstance(columns, bool) or not 1 <= columns <= 12:
+            raise ConfigurationError(f"columns must be a whole number from 1 to 12, got {columns!r:.80}")
+        if client is not None and not isinstance(client, ConduitClient):
+            raise ConfigurationError(f"client must be a ConduitClient (or None for the default), got {client!r:.80}")
+        unknown = sorted(name for name in kwargs if not self.has_trait(name))
+        if unknown:
+            raise ConfigurationError(f"Gallery got unknown argument(s): {', '.join(unknown)}")
         layout = ipywidgets.Layout(grid_template_columns=f"repeat({columns}, minmax(0, 1fr))", grid_gap="8px")
         super().__init__(children=(), layout=layout, **kwargs)
         self._client = client
         self._static_handles: list[Any] = []
+        self._tiles: list[GenerationWidget] = []  # the tiles it made, to close with it
 
     @property
     def widgets(self) -> list[GenerationWidget]:
@@ -39,15 +45,19 @@ class Gallery(ipywidgets.GridBox):  # type: ignore[misc]
     ) -> list[TaskResult | None]:
         """Add a tile per prompt and generate them, `concurrency` at a time; the results in prompt order
         (None where the input was refused: the tile says why)."""
-        if isinstance(prompts, str):
-            raise ConfigurationError("generate_many takes a list of prompts, not one string")
+        if isinstance(prompts, str) or not isinstance(prompts, Iterable):
+            raise ConfigurationError(f"prompts must be a list of prompts (strings), got {prompts!r:.80}")
         prompts = list(prompts)
-        if not isinstance(concurrency, int) or concurrency < 1:
-            raise ConfigurationError(f"concurrency must be a whole number of at least 1, got {concurrency!r}")
+        wrong = [p for p in prompts if not isinstance(p, str)]
+        if wrong:  # checked before any tile is made: none is left half-made by a later one's mistake
+            raise ConfigurationError(f"prompts must be strings, got {wrong[0]!r:.80}")
+        if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+            raise ConfigurationError(f"concurrency must be a whole number of at least 1, got {concurrency!r:.80}")
         tiles = [
             GenerationWidget(p, kind=kind, client=self._client, auto_start=False, compact=True, **options)
             for p in prompts
         ]
+        self._tiles += tiles
         self.children = (*self.widgets, *tiles)
         slots = asyncio.Semaphore(concurrency)
 
@@ -62,6 +72,19 @@ class Gallery(ipywidgets.GridBox):  # type: ignore[misc]
         results = await asyncio.gather(*(run(tile) for tile in tiles))
         self._write_static_copy()
         return list(results)
+
+    def close(self) -> None:
+        """Close the gallery with the tiles it made (their tasks go on on the server). ipywidgets would close
+        neither its children nor its Layout: each would stay registered, comm open, while the kernel runs."""
+        if "_tiles" not in self.__dict__:  # its construction failed (ipywidgets' __del__ closes it all the same)
+            super().close()
+            return
+        tiles, self._tiles = self._tiles, []
+        for tile in tiles:
+            tile.close()
+        layout = self.layout
+        super().close()
+        layout.close()
 
     def _ipython_display_(self) -> None:
         self._static_handles.append(fallback.display_with_placeholder(self))

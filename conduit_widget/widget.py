@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import time
 import uuid
@@ -39,13 +40,34 @@ UPDATE_INTERVAL: Final = 0.1  # seconds: about ten messages a second per widget,
 MAX_EMBED_BYTES: Final = 64 * 1024 * 1024
 _SIZE: Final = re.compile(r"^\d{1,5}x\d{1,5}$")
 EmbedMedia = bool | Literal["auto"]
+# What js/ writes, and the JSON types it writes them as (a bool is refused: True == 1 would slip past traitlets).
+_FRONT_END_INPUTS: Final[dict[str, tuple[type, ...]]] = {
+    "prompt": (str,),
+    "kind": (str,),
+    "model": (str,),
+    "size": (str,),
+    "n": (int,),
+    "duration": (int, float),
+}
+
+
+def _front_end(name: str) -> str | Path:
+    """The front end's source as text, not as a path: for a path anywidget makes a watched FileContents and
+    ties every widget to its ``changed`` signal with a closure it never disconnects, so no widget would ever
+    be freed, closed or not (manzt/anywidget#929). The browser gets the same text either way. A path only
+    while developing the front end (``ANYWIDGET_HMR=1``), for live reload."""
+    path = STATIC / name
+    if os.environ.get("ANYWIDGET_HMR") == "1":
+        return path
+    text = path.read_text(encoding="utf-8")
+    return text if "\n" in text else text + "\n"  # a one-line string ending in ".x" would be taken for a path
 
 
 class GenerationWidget(anywidget.AnyWidget):
     """``display(GenerationWidget(prompt="a red fox in snow"))``: live progress, then the result, inline."""
 
-    _esm = STATIC / "widget.js"
-    _css = STATIC / "widget.css"
+    _esm = _front_end("widget.js")
+    _css = _front_end("widget.css")
 
     # What the user asks for (editable in the front end).
     prompt = traitlets.Unicode("").tag(sync=True)
@@ -95,14 +117,21 @@ class GenerationWidget(anywidget.AnyWidget):
     ) -> None:
         if embed_media not in (True, False, "auto"):
             raise ConfigurationError(f"embed_media must be True, False or 'auto', got {embed_media!r}")
+        unknown = sorted(name for name in kwargs if not self.has_trait(name))
+        if unknown:  # a misspelt argument (modle=...) would otherwise be dropped with a DeprecationWarning
+            raise ConfigurationError(f"GenerationWidget got unknown argument(s): {', '.join(unknown)}")
+        if client is not None and not isinstance(client, ConduitClient):
+            raise ConfigurationError(f"client must be a ConduitClient (or None for the default), got {client!r:.80}")
+        if isinstance(duration, bool):
+            raise ConfigurationError(f"duration must be a number of seconds, got {duration!r}")
         try:
             super().__init__(
                 prompt=prompt,
                 kind=kind,
-                model=model or "",
-                size=size or "",
+                model="" if model is None else model,  # not `model or ""`: model=0 is a mistake to name, not a default
+                size="" if size is None else size,
                 n=n,
-                duration=duration or 0.0,
+                duration=0.0 if duration is None else duration,
                 compact=compact,
                 static_id=uuid.uuid4().hex,
                 **kwargs,
@@ -110,6 +139,8 @@ class GenerationWidget(anywidget.AnyWidget):
         except traitlets.TraitError as exc:  # a wrong type: say which argument, not traitlets' internals
             raise ConfigurationError(f"GenerationWidget: {exc}") from None
         self._client = client
+        self._owns_layout = "layout" not in kwargs  # a Layout passed in may be shared: not ours to close
+        self._closed = False
         self._embed: EmbedMedia = embed_media
         self._task: Task | None = None
         self._run: asyncio.Task[Task | None] | None = None
@@ -206,11 +237,20 @@ class GenerationWidget(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Close the widget: stop following its task (it goes on on the server) and let go of listeners."""
+        if "_unhook" not in self.__dict__:  # its construction failed (ipywidgets' __del__ closes it all the same)
+            super().close()
+            return
+        self._closed = True
         self._stop_following()
         for unhook in self._unhook:
             unhook()
         self._unhook.clear()
+        layout = self.layout if self._owns_layout else None
         super().close()
+        if layout is not None:
+            # ipywidgets closes a widget but not the Layout widget it made for it: that would stay registered,
+            # with its comm open, for as long as the kernel runs.
+            layout.close()
 
     # -- display: the widget, and the static copy next to it ------------------------------------
 
@@ -241,6 +281,8 @@ class GenerationWidget(anywidget.AnyWidget):
     async def _prepare(self) -> None:
         """Things that need the client but not a task: the backend label, the model list, the connection."""
         client = await self._get_client()
+        if self._closed:
+            return  # closed before this ran: hooking the client now would keep the widget alive for good
         for name in ("connected", "reconnecting", "reconnected", "disconnected"):
             self._unhook.append(client.on(name, self._on_connection))
         try:
@@ -364,7 +406,7 @@ class GenerationWidget(anywidget.AnyWidget):
             return f"n must be between 1 and 10 images, got {self.n}."
         if self.size and not _SIZE.match(self.size):
             return f"size must look like 1024x1024, got {self.size!r}."
-        if self.duration < 0 or self.duration > 600:
+        if not 0 <= self.duration <= 600:  # NaN too
             return f"duration must be between 0 (the default) and 600 seconds, got {self.duration:g}."
         return None
 
@@ -386,6 +428,38 @@ class GenerationWidget(anywidget.AnyWidget):
             self._client.forget(self._task)
         if self._run is not None and not self._run.done():
             self._run.cancel()
+
+    @traitlets.validate("n")
+    def _n_is_a_whole_number(self, proposal: Any) -> int:
+        value = proposal["value"]
+        if isinstance(value, bool):  # traitlets' Int takes True for 1, which the server would not
+            raise traitlets.TraitError(f"n must be a whole number of images, got {value!r}")
+        return int(value)
+
+    def set_state(self, sync_data: Any) -> None:
+        """What the browser writes: only the inputs it edits, each on its own. A value the kernel refuses (a
+        wrong type, a trait the browser does not own) is dropped with a DEBUG line and the kernel's value is
+        sent back, so that the two sides agree again; nothing raises out of the comm handler."""
+        if not isinstance(sync_data, dict):
+            log.debug("ignoring a front-end state that is not a dict: %r", sync_data)
+            return
+        refused = []
+        for name, value in sync_data.items():
+            types = _FRONT_END_INPUTS.get(name)
+            if types is None or isinstance(value, bool) or not isinstance(value, types):
+                log.debug("ignoring %s=%.80r from the front end", name, value)
+                refused.append(name)
+                continue
+            try:
+                super().set_state({name: value})
+            except (traitlets.TraitError, TypeError, ValueError) as exc:
+                log.debug("ignoring %s=%.80r from the front end: %s", name, value, exc)
+                refused.append(name)
+        if refused:
+            log.debug("refused from the front end: %s", ", ".join(map(str, refused)))
+            ours = [name for name in refused if isinstance(name, str) and name in self.keys]
+            if ours:
+                self.send_state(ours)
 
     def _on_front_end_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         command = content.get("type") if isinstance(content, dict) else None

@@ -19,11 +19,16 @@ def free_port() -> int:
         return port
 
 
-def serve(port: int, key: str, data_dir: Path, speed: float = 100, *extra: str) -> subprocess.Popen[bytes]:
-    """Start `conduit-widget serve` and return once it answers."""
+def spawn(port: int, key: str, data_dir: Path, speed: float = 100, *extra: str) -> subprocess.Popen[bytes]:
+    """Start `conduit-widget serve` without waiting for it to answer."""
     cmd = [sys.executable, "-m", "conduit_widget.cli", "serve", "--port", str(port), "--speed", str(speed)]
     cmd += ["--data-dir", str(data_dir), *extra]
-    process = subprocess.Popen(cmd, env={**os.environ, "CONDUIT_API_KEY": key}, stdout=subprocess.DEVNULL)
+    return subprocess.Popen(cmd, env={**os.environ, "CONDUIT_API_KEY": key}, stdout=subprocess.DEVNULL)
+
+
+def serve(port: int, key: str, data_dir: Path, speed: float = 100, *extra: str) -> subprocess.Popen[bytes]:
+    """Start `conduit-widget serve` and return once it answers."""
+    process = spawn(port, key, data_dir, speed, *extra)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:

@@ -19,7 +19,7 @@ from typing import Any, Final, Literal
 
 import httpx
 
-from conduit_widget.client import local
+from conduit_widget.client import checks, local
 from conduit_widget.client.dialects import created_task_id, parse_status
 from conduit_widget.client.errors import (
     AuthError,
@@ -27,17 +27,21 @@ from conduit_widget.client.errors import (
     ConfigurationError,
     HubError,
     InsufficientBalanceError,
+    NetworkError,
     NotFoundError,
     PermissionError,
+    ServerError,
 )
 from conduit_widget.client.models import TERMINAL, TaskEvent, TaskUpdate
 from conduit_widget.client.realtime import POOL, Backoff, ConnectionEvent, HubLink, HubProtocol, Keepalive
 from conduit_widget.client.rest import RestClient, RetryPolicy, Routes
 from conduit_widget.client.secret import Secret, from_environment
 from conduit_widget.client.task import Task
+from conduit_widget.client.tolerant import install_quiet_notices
 from conduit_widget.protocol import Kind
 
 log = logging.getLogger(__name__)
+install_quiet_notices()  # pysignalr's notes on server messages the client ignores: DEBUG, not WARNING/ERROR
 
 Transport = Literal["auto", "websocket", "polling"]
 EVENTS: Final = frozenset(
@@ -57,6 +61,10 @@ EVENTS: Final = frozenset(
 DEFAULT_MODELS: Final[dict[Kind, str]] = {"image": "dall-e-3", "video": "minimax-video"}  # the seed's examples
 _TICK: Final = 0.25
 _MAX_CONCURRENT_POLLS: Final = 8
+# Creates in flight at once; more wait their turn here. Queued in httpx instead, a burst of 1,000 would wait past
+# its pool timeout (30 s) on a busy machine and fail with a PoolTimeout, and httpcore rescans its whole queue for
+# every request it hands a connection, which made such a burst CPU-bound in the client.
+_MAX_CONCURRENT_CREATES: Final = 32
 
 
 class ConduitClient:
@@ -83,31 +91,22 @@ class ConduitClient:
         retry_failed: int = 0,
         local_speed: float | None = None,
     ) -> None:
-        if transport not in ("auto", "websocket", "polling"):
-            raise ConfigurationError(f"transport must be 'auto', 'websocket' or 'polling', got {transport!r}")
-        if hub_protocol not in ("json", "messagepack"):
-            raise ConfigurationError(f"hub_protocol must be 'json' or 'messagepack', got {hub_protocol!r}")
-        if routes not in ("auto", "conduit", "successor"):
-            raise ConfigurationError(f"routes must be 'auto', 'conduit' or 'successor', got {routes!r}")
-        for name, value in (("poll_interval", poll_interval), ("watchdog_interval", watchdog_interval)):
-            if value <= 0:
-                raise ConfigurationError(f"{name} must be greater than 0, got {value}")
+        checks.client_options(dict(locals()), backoff_type=Backoff)  # each wrong option named, before anything runs
         if not isinstance(keepalive, Keepalive):
             raise ConfigurationError(f"keepalive must be a Keepalive(...), got {keepalive!r}")
-        if retry_failed < 0:
-            raise ConfigurationError(f"retry_failed must be 0 or more, got {retry_failed}")
+        checks.api_key(api_key)
         base_url = base_url or os.environ.get("CONDUIT_BASE_URL") or None
         key = Secret(api_key) if api_key is not None else from_environment()
+        checks.base_url(base_url, key.reveal() if key is not None else None)  # a key passed as the URL stays unsaid
         if base_url is not None and key is None:
             raise ConfigurationError(
-                f"No API key for {base_url}: pass api_key=... or set CONDUIT_API_KEY (a virtual key, condt_...)."
+                f"No API key for {checks.shown(base_url)}: pass api_key=... or set CONDUIT_API_KEY (a virtual key, "
+                "condt_...)."
             )
         if base_url is None and key is not None:
             raise ConfigurationError(
                 "An API key but no Conduit to use it with: pass base_url=... or set CONDUIT_BASE_URL."
             )
-        if base_url is not None and not base_url.startswith(("http://", "https://")):
-            raise ConfigurationError(f"base_url must start with http:// or https://, got {base_url!r}")
         self._base_url = base_url.rstrip("/") if base_url else None
         self._key = key
         self._local_speed = local_speed
@@ -134,7 +133,9 @@ class ConduitClient:
         self._watcher: asyncio.Task[None] | None = None
         self._polls: set[asyncio.Task[None]] = set()
         self._poll_slots = asyncio.Semaphore(_MAX_CONCURRENT_POLLS)
+        self._create_slots = asyncio.Semaphore(_MAX_CONCURRENT_CREATES)
         self._retrying: set[str] = set()  # task ids whose failure is being retried right now
+        self._watchdog_polls: set[Task] = set()  # tasks whose watchdog status read is queued or under way
         self._started = False
         self._starting: asyncio.Task[None] | None = None
         self._closed = False
@@ -256,25 +257,29 @@ class ConduitClient:
         return await self._create("video", prompt, model, body)
 
     async def _create(self, kind: Kind, prompt: str, model: str | None, body: dict[str, Any]) -> Task:
-        if not isinstance(prompt, str) or not prompt.strip():
-            raise ConfigurationError(f"prompt must be a non-empty string, got {prompt!r}")
+        checks.request(kind, prompt, model, body)  # before anything is sent: a wrong argument is named, not posted
         model = model or os.environ.get(f"CONDUIT_{kind.upper()}_MODEL") or DEFAULT_MODELS[kind]
         request = {"prompt": prompt, "model": model, **{k: v for k, v in body.items() if v is not None}}
         await self.start()
-        answer = await self.rest.create(kind, request)
+        async with self._create_slots:
+            answer = await self.rest.create(kind, request)
         task_id = created_task_id(answer)
         if task_id is None:
             raise ConduitError(f"the server accepted the {kind} task but its answer named no task id")
         task = Task(self, task_id, kind, request)
-        await self._follow(task)
+        try:
+            await self._follow(task)
+        except asyncio.CancelledError:
+            # Cancelled (a widget closed, a cell interrupted) before the caller got the handle: nobody can reach
+            # this task, so stop following it; a task that never ends would otherwise be polled for good.
+            self.forget(task)
+            raise
         return task
 
     def task(self, task_id: str, kind: Kind = "image") -> Task:
         """A handle on a task created elsewhere (another process, a previous session); followed from now."""
-        if kind not in ("image", "video"):
-            raise ConfigurationError(f"kind must be 'image' or 'video', got {kind!r}")
-        if not isinstance(task_id, str) or not task_id.strip():
-            raise ConfigurationError(f"task_id must be a non-empty string, got {task_id!r}")
+        checks.one_of("kind", kind, ("image", "video"))
+        checks.text("task_id", task_id, optional=False)
         existing = self._tasks.get(task_id)
         if existing is not None:
             return existing
@@ -304,6 +309,10 @@ class ConduitClient:
     def _link(self, kind: Kind) -> HubLink:
         link = self._links.get(kind)
         if link is None:
+            if self._closed:
+                # A call still under way when the client was closed: a link acquired now would never be released,
+                # and would stay connected (and reconnecting) for as long as the process runs.
+                raise ConfigurationError("this ConduitClient was closed; make a new one")
             assert self._base_url is not None and self._key is not None
             link = POOL.acquire(self._base_url, self._key, kind, self.hub_protocol, **self._link_options)
             link.add_listener(self._on_link_event)
@@ -327,6 +336,8 @@ class ConduitClient:
 
     async def reconcile(self, task: Task) -> None:
         """Read the task's status over REST and feed it to the task: how missed events are made up for."""
+        if self._closed:
+            return  # its HTTP client is closed too
         task.last_polled = time.monotonic()
         task_id = task.id
         try:
@@ -350,10 +361,11 @@ class ConduitClient:
         else:
             task.deliver(event)
 
-    def schedule_reconcile(self, task: Task) -> None:
+    def schedule_reconcile(self, task: Task) -> asyncio.Task[None]:
         job = asyncio.get_running_loop().create_task(self._bounded_reconcile(task))
         self._polls.add(job)
         job.add_done_callback(self._polls.discard)
+        return job
 
     async def _bounded_reconcile(self, task: Task) -> None:
         async with self._poll_slots:
@@ -363,16 +375,29 @@ class ConduitClient:
         """Poll the tasks the hub is not telling us about: all of them while it is down, silent ones always."""
         while True:
             await asyncio.sleep(_TICK)
-            now = time.monotonic()
-            for task in list(self._tasks.values()):
-                if task.done:
-                    continue
-                link = self._links.get(task.kind)
-                live = self.transport != "polling" and link is not None and link.connected
-                interval = self.watchdog_interval if live else self.poll_interval
-                if now - max(task.last_heard, task.last_polled) >= interval:
-                    task.last_polled = now  # so the next tick does not schedule it again meanwhile
-                    self.schedule_reconcile(task)
+            self._poll_silent_tasks()
+
+    def _poll_silent_tasks(self) -> None:
+        # A method of its own, not inline in `_watch`: the loop variable would stay in the watchdog's frame
+        # between ticks, and keep the last task looked at (and all it holds) alive long after it ended.
+        now = time.monotonic()
+        for task in list(self._tasks.values()):
+            if task.done:
+                continue
+            if task in self._watchdog_polls:
+                # Its last read is not answered yet (the server, or this process, is swamped): one more every
+                # interval would only pile up in the queue, holding the task for long after it ended.
+                continue
+            link = self._links.get(task.kind)
+            live = self.transport != "polling" and link is not None and link.connected
+            interval = self.watchdog_interval if live else self.poll_interval
+            if now - max(task.last_heard, task.last_polled) >= interval:
+                task.last_polled = now  # so the next tick does not schedule it again meanwhile
+                self._watchdog_polls.add(task)
+                self.schedule_reconcile(task).add_done_callback(self._poll_done(task))
+
+    def _poll_done(self, task: Task) -> Callable[[asyncio.Task[None]], None]:
+        return lambda _job: self._watchdog_polls.discard(task)
 
     def _on_link_event(self, name: str, event: ConnectionEvent) -> None:
         if name in ("connected", "reconnected"):
@@ -404,7 +429,7 @@ class ConduitClient:
         note = f"Retrying ({attempt} of {self.retry_failed}) after: {event.error}"
         try:
             if task.kind == "video":
-                await self.rest.retry_video(task.id)  # same task id, started again on the server
+                await self._retry_video(task)  # same task id, started again on the server
             else:
                 if task.request is None:
                     raise ConduitError("a task created elsewhere cannot be made again")
@@ -421,6 +446,26 @@ class ConduitClient:
             return
         self._retrying.discard(event.task_id)
         task.deliver(TaskEvent(task.id, "client", status="pending", message=note))
+
+    async def _retry_video(self, task: Task) -> None:
+        """Ask for the failed video to be made again. The call is sent once (a second is refused: the task is no
+        longer failed); when its answer is lost, or is a gateway's 5xx, the task's status says whether the retry
+        took, and only a task still failed is asked again."""
+        attempt = 0
+        while True:
+            try:
+                await self.rest.retry_video(task.id)
+                return
+            except (NetworkError, ServerError, TimeoutError) as exc:  # our TimeoutError is the builtin's subclass
+                if attempt >= self._retry.max_retries:
+                    raise
+                error = exc
+            event = parse_status(await self.rest.status("video", task.id))
+            if event is not None and event.status != "failed":
+                log.debug("the retry of video task %s took, though its answer was lost (%s)", task.id, error)
+                return
+            await asyncio.sleep(self._retry.delay(attempt, None))
+            attempt += 1
 
     def forget(self, task: Task) -> None:
         """Stop following a task (a closed widget's): no more hub events or polls for it."""
@@ -442,8 +487,9 @@ class ConduitClient:
         """Call `callback` (plain or async) on ``progress`` (a TaskUpdate), ``completed``/``failed``/
         ``cancelled``/``timedout`` (a TaskResult), ``connected``/``reconnecting``/``reconnected``/
         ``disconnected`` (a ConnectionEvent) or ``error`` (a ConduitError). Returns a function that stops it."""
-        if event not in EVENTS:
-            raise ConfigurationError(f"unknown event {event!r}; one of: {', '.join(sorted(EVENTS))}")
+        if not isinstance(event, str) or event not in EVENTS:
+            raise ConfigurationError(f"unknown event {checks.shown(event)}; one of: {', '.join(sorted(EVENTS))}")
+        checks.callback("callback", callback)
         self._listeners[event].append(callback)
         return lambda: self._listeners[event].remove(callback) if callback in self._listeners[event] else None
 

@@ -4,7 +4,8 @@ Retries follow what the well-kept clients do (openai-python, replicate): exponen
 ``Retry-After`` honoured up to a cap, 408/429/5xx and connection failures retried for reads and cancels.
 A create is different, because a retried create can make a second task that someone pays for: it is
 retried only when the server provably never took it (the connection was refused or never opened, or the
-answer was 429 / 503, which refuse before doing anything).
+answer was 429 / 503, which refuse before doing anything). A video retry likewise: sent twice, the second is
+refused (the task is no longer failed), so what became of the first is for the task's status to say.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import random
 import time
 from dataclasses import dataclass
 from typing import Any, Final, Literal
+from urllib.parse import quote
 
 import httpx
 
@@ -38,6 +40,7 @@ Routes = Literal["auto", "conduit", "successor"]
 RETRYABLE_STATUS: Final = frozenset({408, 409, 429, 500, 502, 503, 504})
 CREATE_RETRYABLE_STATUS: Final = frozenset({429, 503})
 MAX_RETRY_AFTER: Final = 60.0
+_MAYBE_CREATED: Final = "the task may have been created"
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)  # a server that asks for longer gets its error raised instead
 
 
@@ -106,7 +109,8 @@ class RestClient:
         return self._routes
 
     def _path(self, template: str, **values: str) -> str:
-        path = template.format(**values)
+        # A task id is one path segment, whatever it holds ("/", "?", "#", "..": a handle from task() may).
+        path = template.format(**{name: _segment(value) for name, value in values.items()})
         # The successor gateway (nickna/Conduit) moved the async media routes under /v1/conduit/.
         return path.replace("/v1/", "/v1/conduit/", 1) if self._routes == "successor" else path
 
@@ -143,7 +147,15 @@ class RestClient:
         await self._send("DELETE", template, task_id=task_id, what="cancelling the task")
 
     async def retry_video(self, task_id: str) -> dict[str, Any]:
-        return await self._json("POST", protocol.VIDEO_RETRY, task_id=task_id, what="retrying the video task")
+        """Start a failed video again. Sent once, as a create is: if the answer is lost, the retry may have started."""
+        return await self._json(
+            "POST",
+            protocol.VIDEO_RETRY,
+            task_id=task_id,
+            what="retrying the video task",
+            create=True,
+            maybe="the retry may have started",
+        )
 
     async def models(self) -> list[dict[str, Any]]:
         answer = await self._json("GET", protocol.MODELS, what="listing models", plain_path=True)
@@ -185,7 +197,7 @@ class RestClient:
         except builtins.TimeoutError as exc:
             if isinstance(exc, ConduitError):
                 raise
-            more = "; the task may have been created" if kwargs.get("create") else ""
+            more = f"; {kwargs.get('maybe', _MAYBE_CREATED)}" if kwargs.get("create") else ""
             raise TimeoutError(
                 f"{what}: not done within {self._total_timeout:g} s, retries included{more}",
                 task_id=kwargs.get("task_id"),
@@ -199,7 +211,8 @@ class RestClient:
         what: str,
         task_id: str | None = None,
         json: Any = None,
-        create: bool = False,
+        create: bool = False,  # not idempotent: sent again only when it provably never reached the server
+        maybe: str = _MAYBE_CREATED,  # what may have happened when such a call's answer is lost
         plain_path: bool = False,
     ) -> httpx.Response:
         path = template if plain_path else self._path(template, task_id=task_id or "")
@@ -209,21 +222,23 @@ class RestClient:
             retry_after: float | None = None
             try:
                 response = await self._http.request(method, path, json=json)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                # Nothing reached the server: safe to try again, even for a create.
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                # Nothing reached the server (no connection, or none free in our own pool): safe to try again,
+                # even for a create.
                 error: ConduitError = NetworkError(f"{what}: could not connect to {self.base_url} ({_reason(exc)})")
             except httpx.TimeoutException as exc:
                 if create:
                     raise TimeoutError(
-                        f"{what}: no answer in time ({type(exc).__name__}); the task may have been created, "
-                        "so it was not sent again"
+                        f"{what}: no answer in time ({type(exc).__name__}); {maybe}, so it was not sent again",
+                        task_id=task_id,
                     ) from None
                 error = TimeoutError(f"{what}: no answer from {self.base_url} in time", task_id=task_id)
             except httpx.TransportError as exc:
                 if create:
                     raise NetworkError(
-                        f"{what}: the connection broke after the request was sent ({_reason(exc)}); the task "
-                        "may have been created, so it was not sent again"
+                        f"{what}: the connection broke after the request was sent ({_reason(exc)}); {maybe}, so "
+                        "it was not sent again",
+                        task_id=task_id,
                     ) from None
                 error = NetworkError(f"{what}: the connection broke ({_reason(exc)})", task_id=task_id)
             else:
@@ -248,6 +263,11 @@ class RestClient:
             log.debug("%s: %s; retrying in %.2f s", what, error.message, wait)
             attempt += 1
             await asyncio.sleep(wait)
+
+
+def _segment(value: str) -> str:
+    """`value` as one URL path segment: quoted, and "." or ".." spelled so that no one resolves them away."""
+    return quote(value, safe="") if value not in (".", "..") else value.replace(".", "%2E")
 
 
 def _reason(exc: Exception) -> str:

@@ -25,7 +25,10 @@ _MODELS: Final = (
     Model("gpt-image-1", "image"),
     Model("minimax-video", "video"),
 )
-FAILURE_MODELS: Final = frozenset({protocol.TEST_FAIL_MODEL, protocol.TEST_SLOW_MODEL, protocol.TEST_HANG_MODEL})
+TEST_FLAKY_MODEL: Final = "test-flaky"  # fails its first attempt only: a retried video (same task) then succeeds
+FAILURE_MODELS: Final = frozenset(
+    {protocol.TEST_FAIL_MODEL, protocol.TEST_SLOW_MODEL, protocol.TEST_HANG_MODEL, TEST_FLAKY_MODEL}
+)
 
 
 def find_model(name: str, kind: Kind) -> Model | None:

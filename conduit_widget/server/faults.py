@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -40,6 +41,7 @@ class Fault:
 class FaultPlan:
     def __init__(self) -> None:
         self.faults: list[Fault] = []
+        self.taken: list[tuple[float, str, str]] = []  # (time.monotonic(), method, path) of each faulted request
 
     def add(self, fault: Fault) -> None:
         if fault.mode not in ("status", "hang", "reset", "reset_after"):
@@ -51,6 +53,7 @@ class FaultPlan:
     def take(self, request: web.Request) -> Fault | None:
         for fault in self.faults:
             if fault.matches(request):
+                self.taken.append((time.monotonic(), request.method, request.path))
                 fault.count -= 1
                 if fault.count == 0:
                     self.faults.remove(fault)

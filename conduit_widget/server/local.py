@@ -19,6 +19,7 @@ from conduit_widget.server.app import CONTEXT, FAULTS, build_app
 from conduit_widget.server.auth import RedactingAccessLogger
 from conduit_widget.server.config import Events, Routes, ServerConfig
 from conduit_widget.server.faults import Fault, FaultMode
+from conduit_widget.server.store import TaskRecord
 
 _T = TypeVar("_T")
 
@@ -157,6 +158,20 @@ class LocalConduit:
         """Make the next `count` requests to `path` (a prefix) fail; see `conduit_widget.server.faults`."""
         fault = Fault(path, method, mode, status, body, headers or {}, count)
         self._on_server_loop(lambda app: app[FAULTS].add(fault), None)
+
+    def faults_taken(self) -> list[tuple[float, str, str]]:
+        """Every request an injected fault answered so far: ``(time.monotonic(), method, path)``."""
+        return self._on_server_loop(lambda app: list(app[FAULTS].taken), [])
+
+    def tasks(self) -> list[TaskRecord]:
+        """Copies of every task this server holds, those a previous run left in its data dir included: what
+        was really created, whatever the clients heard."""
+        return self._on_server_loop(lambda app: app[CONTEXT].store.records(), [])
+
+    @property
+    def hub_connections(self) -> int:
+        """Hub connections open right now, both hubs together."""
+        return self._on_server_loop(lambda app: app[CONTEXT].hubs.connection_count, 0)
 
     def record_hub_frames(self) -> list[bytes]:
         """From now on, append every frame a client sends on any hub to the returned list."""

@@ -16,7 +16,7 @@ from typing import Final
 
 from conduit_widget import protocol
 from conduit_widget.server import events
-from conduit_widget.server.catalogue import find_model
+from conduit_widget.server.catalogue import TEST_FLAKY_MODEL, find_model
 from conduit_widget.server.config import ServerConfig
 from conduit_widget.server.hub.hubs import Hubs
 from conduit_widget.server.media import VideoWriter, render_image
@@ -224,6 +224,12 @@ class TaskRunner:
         if record.model == protocol.TEST_FAIL_MODEL and fraction >= FAIL_AT:
             raise _Failure(
                 f"The provider failed part-way through (model '{protocol.TEST_FAIL_MODEL}' always does).",
+                "PROVIDER_ERROR",
+                retryable=True,
+            )
+        if record.model == TEST_FLAKY_MODEL and record.retry_count == 0 and fraction >= FAIL_AT:
+            raise _Failure(
+                f"The provider failed part-way through (model '{TEST_FLAKY_MODEL}' does on a first attempt).",
                 "PROVIDER_ERROR",
                 retryable=True,
             )

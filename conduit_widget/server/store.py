@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -104,6 +104,10 @@ class TaskStore:
             "INSERT OR REPLACE INTO tasks (id, kind, owner, record, status) VALUES (?, ?, ?, ?, ?)",
             (record.id, record.kind, record.owner, record.to_json(), record.status),
         )
+
+    def records(self) -> list[TaskRecord]:
+        """Every task, as copies (a caller on another thread reads them while the server changes its own)."""
+        return [replace(r, params=dict(r.params), media=list(r.media)) for r in self._records.values()]
 
     def unfinished(self) -> list[TaskRecord]:
         return [r for r in self._records.values() if not r.is_terminal]

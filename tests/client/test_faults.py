@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import json
 import socket
 from collections import Counter
@@ -337,3 +338,31 @@ async def test_a_hub_refusing_the_key_is_one_auth_error_event(conduit):
     assert len(errors) == 1
     assert isinstance(errors[0], AuthError)
     assert "401" in str(errors[0])
+
+
+async def test_a_create_that_waited_too_long_for_a_free_connection_is_sent_again(conduit):
+    """httpx's PoolTimeout means the request never left this process: a create is safe to send again. The pool
+    is real (one connection), held by a status read the server never answers."""
+    from conduit_widget.client.rest import RestClient, RetryPolicy
+    from conduit_widget.client.secret import Secret
+
+    before = _task_count(conduit)
+    rest = RestClient(
+        conduit.base_url,
+        Secret(conduit.api_key),
+        timeout=httpx.Timeout(1.0, pool=0.2),
+        retry=RetryPolicy(max_retries=6),
+        transport=httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=1)),
+    )
+    try:
+        conduit.inject_fault("/v1/images/generations/", mode="hang", method="GET")
+        holder = asyncio.ensure_future(rest.status("image", "00000000-0000-0000-0000-000000000000"))
+        await asyncio.sleep(0.1)  # the read now holds the only connection, for its 1 s read timeout
+        created = await rest.create("image", {"prompt": "waited", "model": "dall-e-3", "size": "64x64"})
+        holder.cancel()
+        with contextlib.suppress(BaseException):
+            await holder  # its read timed out, then found no such task: not what this test is about
+    finally:
+        await rest.aclose()
+    assert created
+    assert _task_count(conduit) == before + 1
