@@ -81,8 +81,8 @@ class TaskState:
             changed = True
         if not changed:
             return None
-        self._last_update = self._snapshot(event.source)
-        return self._last_update
+        self._last_update = update = self._snapshot(event.source)
+        return update
 
     def enrich(self, event: TaskEvent) -> bool:
         """Fill in what a completion lacked (e.g. URLs a seed event left out) from a later status answer."""

@@ -24,7 +24,13 @@ CODECS = {
     "messagepack": (MessagePackCodec(1 << 20), read_msgpack, MessagepackProtocol()),
 }
 
-scalars = st.none() | st.booleans() | st.integers(-(2**31), 2**31) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**31), 2**31)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+)
 payloads = st.dictionaries(st.text(max_size=12), scalars, max_size=6)
 events = st.tuples(st.sampled_from(sorted(TARGETS)), st.lists(payloads | scalars, max_size=3))
 
