@@ -232,8 +232,12 @@ class FaultProxy:
         """`data` as it goes on: garbled if a corruption is due and this is a WebSocket at the right place."""
         how = self._corruption
         if how == "frame" and stream.at_frame_edge:
-            data = text_frame(GARBAGE) + data
-        elif how == "flip" and stream.websocket and not stream.broken:
+            # The slipped frame is whole, so the server's own frames are still followed: the connection may live on.
+            stream.feed(data)
+            self._corruption = None
+            self.corruptions.append(time.monotonic())
+            return text_frame(GARBAGE) + data
+        if how == "flip" and stream.websocket and not stream.broken:
             data = bytes(byte ^ 0xFF for byte in data)
         else:
             stream.feed(data)
