@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -29,11 +30,30 @@ class ServerConfig:
     routes: Routes = "conduit"  # "successor": media routes under /v1/conduit/, as nickna/Conduit has them
 
     def __post_init__(self) -> None:
-        if self.speed <= 0:
-            raise ValueError(f"speed must be a positive number, got {self.speed}")
+        # Each wrong setting named before anything starts: a server that fails later, or never answers, says less.
+        if not isinstance(self.host, str) or not self.host:
+            raise ValueError(f"host must be an address such as '127.0.0.1', got {self.host!r}")
+        if not _is_int(self.port) or not 0 <= self.port <= 65535:
+            raise ValueError(f"port must be a whole number from 0 to 65535 (0 picks a free one), got {self.port!r}")
+        for name in ("speed", "keepalive_interval", "client_timeout", "handshake_timeout"):
+            value = getattr(self, name)
+            if not _is_number(value) or not 0 < value < math.inf:
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
         if self.events not in ("conduit", "seed", "both"):
             raise ValueError(f"events must be 'conduit', 'seed' or 'both', got {self.events!r}")
         if self.routes not in ("conduit", "successor", "both"):
             raise ValueError(f"routes must be 'conduit', 'successor' or 'both', got {self.routes!r}")
-        if self.rate_limit_per_minute is not None and self.rate_limit_per_minute < 1:
-            raise ValueError(f"rate limit must be at least 1 request a minute, got {self.rate_limit_per_minute}")
+        if self.rate_limit_per_minute is not None and (
+            not _is_int(self.rate_limit_per_minute) or self.rate_limit_per_minute < 1
+        ):
+            raise ValueError(f"rate limit must be at least 1 request a minute, got {self.rate_limit_per_minute!r}")
+        if not isinstance(self.bench, bool):
+            raise ValueError(f"bench must be True or False, got {self.bench!r}")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import socket
 import threading
@@ -60,6 +61,8 @@ class LocalConduit:
         routes: Routes = "conduit",
         bench: bool = False,
     ) -> None:
+        if data_dir is not None and not isinstance(data_dir, str | os.PathLike):
+            raise ValueError(f"data_dir must be a folder's path, got {data_dir!r}")
         self._api_key = check_key(api_key) if api_key is not None else generate_key()
         self.config = ServerConfig(
             host=host,

@@ -93,3 +93,32 @@ def test_a_reset_after_fault_creates_the_task_but_never_answers(conduit):
             json={"prompt": "a fox", "model": "dall-e-3"},
             headers=headers,
         )
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [
+        ("speed", "fast"),
+        ("speed", 0),
+        ("speed", float("nan")),
+        ("speed", float("inf")),
+        ("port", -1),
+        ("port", "80"),
+        ("port", 70000),
+        ("port", True),
+        ("host", 5),
+        ("host", ""),
+        ("keepalive_interval", -1),
+        ("client_timeout", "x"),
+        ("events", "other"),
+        ("routes", "other"),
+        ("rate_limit_per_minute", 0),
+        ("rate_limit_per_minute", 1.5),
+        ("bench", "yes"),
+        ("data_dir", 5),
+    ],
+)
+def test_a_wrong_setting_is_named_before_anything_starts(argument, value):
+    name = "rate limit" if argument == "rate_limit_per_minute" else argument
+    with pytest.raises(ValueError, match=name):
+        LocalConduit(**{argument: value})
