@@ -54,19 +54,13 @@ def read_msgpack(raw: str | bytes, targets: Collection[str]) -> EventCalls | Non
     """The same for a MessagePack-protocol frame: varint-length-prefixed arrays."""
     if not isinstance(raw, bytes):
         return None
+    bodies, whole = messagepack_bodies(raw)
+    if not whole:
+        return None
     calls: EventCalls = []
-    offset, end = 0, len(raw)
     try:
-        while offset < end:
-            length = raw[offset]
-            if length < 0x80:  # one length byte: messages under 128 bytes, without a call
-                offset += 1
-            else:
-                length, offset = _varint(raw, offset)
-            if offset + length > end:
-                return None
-            message = msgpack.unpackb(raw[offset : offset + length])
-            offset += length
+        for body in bodies:
+            message = msgpack.unpackb(body)
             if type(message) is not list or not message:
                 return None
             if message[0] == _PING and len(message) == 1:
@@ -88,13 +82,29 @@ def read_msgpack(raw: str | bytes, targets: Collection[str]) -> EventCalls | Non
     return calls
 
 
-def _varint(data: bytes, offset: int) -> tuple[int, int]:
-    """A message length: 7 bits a byte, low group first, at most 5 bytes (the SignalR MessagePack framing)."""
-    value = shift = 0
-    for index in range(offset, min(offset + 5, len(data))):
-        byte = data[index]
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, index + 1
-        shift += 7
-    raise ValueError("a MessagePack frame length that does not end")
+def messagepack_bodies(data: bytes) -> tuple[list[bytes], bool]:
+    """The messages of a MessagePack-protocol frame, each after its length (7 bits a byte, low group first, at
+    most 5 bytes), and whether the framing held to the end: a length cut short, or one that runs past the frame,
+    ends the list (there is no telling where the next message would start)."""
+    bodies: list[bytes] = []
+    offset, end = 0, len(data)
+    while offset < end:
+        length = data[offset]
+        offset += 1
+        if length & 0x80:  # more length bytes follow (messages of 128 bytes or more)
+            length &= 0x7F
+            for shift in (7, 14, 21, 28):
+                if offset >= end:
+                    return bodies, False
+                byte = data[offset]
+                offset += 1
+                length |= (byte & 0x7F) << shift
+                if not byte & 0x80:
+                    break
+            else:
+                return bodies, False
+        if offset + length > end:
+            return bodies, False
+        bodies.append(data[offset : offset + length])
+        offset += length
+    return bodies, True

@@ -21,7 +21,6 @@ new must not fill a notebook's log.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from typing import Any, Final
 
 import msgpack
@@ -30,6 +29,8 @@ from pysignalr.messages import CloseMessage, CompletionMessage, InvocationMessag
 from pysignalr.protocol.json import JSONProtocol
 from pysignalr.protocol.messagepack import MessagepackProtocol
 
+from conduit_widget.client.fastpath import messagepack_bodies
+
 log = logging.getLogger(__name__)
 
 _INVOCATION: Final = 1
@@ -37,7 +38,6 @@ _COMPLETION: Final = 3
 _PING: Final = 6
 _CLOSE: Final = 7
 _IGNORED_TYPES: Final = frozenset({2, 4, 5, 8, 9})  # stream item/invocation, cancel, ack, sequence
-_MAX_VARINT_BYTES: Final = 5
 
 
 def _is_int(value: Any) -> bool:
@@ -172,7 +172,10 @@ class TolerantMessagepackProtocol(MessagepackProtocol):
     def decode(self, raw_message: str | bytes) -> list[Message]:
         data = raw_message.encode() if isinstance(raw_message, str) else raw_message
         messages: list[Message] = []
-        for body in _length_prefixed(data):
+        bodies, whole = messagepack_bodies(data)
+        if not whole:
+            _drop("a message length that is cut short or runs past the frame", data[-8:])
+        for body in bodies:
             try:
                 values = msgpack.unpackb(body)
             except Exception as exc:  # msgpack raises several unrelated types for bad input
@@ -182,27 +185,6 @@ class TolerantMessagepackProtocol(MessagepackProtocol):
             if message is not None:
                 messages.append(message)
         return messages
-
-
-def _length_prefixed(data: bytes) -> Iterable[bytes]:
-    offset = 0
-    while offset < len(data):
-        length, shift, start = 0, 0, offset
-        while True:
-            if start >= len(data) or start - offset >= _MAX_VARINT_BYTES:
-                _drop("a message length that is cut short or too long", data[offset : offset + 8])
-                return
-            byte = data[start]
-            start += 1
-            length |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                break
-        if start + length > len(data):
-            _drop(f"a message of {length} bytes in a frame with {len(data) - start} left", data[offset : offset + 8])
-            return
-        yield data[start : start + length]
-        offset = start + length
 
 
 # -- pysignalr's log lines about what the server sent and the client ignores -------------------------
