@@ -44,6 +44,10 @@ class Watch:
         for name in ("reconnecting", "disconnected"):
             client.on(name, lambda event: self._mark(self.downs))
 
+    def duplicated(self, tasks: Iterable[Task]) -> int:
+        """Terminal events heard beyond the first, over `tasks`."""
+        return sum(self.ends[t.id] - 1 for t in tasks if self.ends[t.id] > 1)
+
     def _mark(self, times: list[float]) -> None:
         times.append(time.monotonic())
         self._changed.set()
@@ -70,7 +74,6 @@ async def settle(name: str, watch: Watch, tasks: Iterable[Task], expected_failur
     _, pending = await asyncio.wait(waiters, timeout=timeout)
     for waiter in pending:
         waiter.cancel()
-    ids = {t.id for t in tasks}
     return Tally(
         scenario=name,
         started=len(tasks),
@@ -82,7 +85,7 @@ async def settle(name: str, watch: Watch, tasks: Iterable[Task], expected_failur
             if t.done
         ),
         lost=sum(not t.done for t in tasks),
-        duplicated=sum(count - 1 for task_id, count in watch.ends.items() if task_id in ids and count > 1),
+        duplicated=watch.duplicated(tasks),
         unreported=sum(t.done and watch.ends[t.id] == 0 for t in tasks),
     )
 
@@ -98,8 +101,10 @@ def check(tally: Tally) -> None:
     assert max(tally.recovery) < RECOVERY_LIMIT, f"recovery took {max(tally.recovery):.2f} s: {tally}"
 
 
-async def last_cut_and_back(proxy: FaultProxy, watch: Watch) -> None:
-    """One more cut once every task ended: the reconnect re-reads open tasks, so a late duplicate would show."""
+async def last_cut_and_back(proxy: FaultProxy, watch: Watch, tally: Tally, tasks: Iterable[Task]) -> None:
+    """One more cut once every task ended: the reconnect re-reads open tasks, so a late duplicate would show in
+    the tally's count, taken again here."""
     since = time.monotonic()
     proxy.cut()
     await watch.up_after(since, 10)
+    tally.duplicated = watch.duplicated(tasks)

@@ -80,8 +80,7 @@ async def test_garbage_on_the_hub_connection_is_dropped_with_it_and_nothing_is_l
                 for model in ("test-slow", "dall-e-3", "test-fail") if n % 2 else ("test-slow", "dall-e-3"):
                     await create(model)
             tally = await settle("corrupt frames", watch, tasks, failing, timeout=60)
-            await last_cut_and_back(proxy, watch)
-            tally.duplicated = sum(watch.ends[t.id] - 1 for t in tasks if watch.ends[t.id] > 1)
+            await last_cut_and_back(proxy, watch, tally, tasks)
             tally.recovery = recovery
             tally.notes = (
                 f"{corruptions} corruptions, in turn bits flipped on the wire and a text frame that is no hub"

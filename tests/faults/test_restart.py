@@ -110,7 +110,7 @@ async def test_a_server_killed_and_restarted_mid_run_on_the_same_data_dir(tmp_pa
             async with httpx.AsyncClient(headers={"Authorization": f"Bearer {key}"}) as http:
                 await http.post(url + "/_local/drop-connections")
             await watch.up_after(since, 10)
-            tally.duplicated = sum(watch.ends[t.id] - 1 for t in tasks if watch.ends[t.id] > 1)
+            tally.duplicated = watch.duplicated(tasks)
             tally.recovery = recovery
             on_server = server_prompts(tmp_path)
     finally:

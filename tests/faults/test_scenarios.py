@@ -53,8 +53,7 @@ async def test_connections_cut_every_two_seconds_while_tasks_run() -> None:
                 recovery.append(await watch.up_after(since, 10))
                 await create(per_cut if n < cuts - 1 else count - len(tasks), "dall-e-3")
             tally = await settle("cuts every 2 s", watch, tasks, failing, timeout=60)
-            await last_cut_and_back(proxy, watch)
-            tally.duplicated = sum(watch.ends[t.id] - 1 for t in tasks if watch.ends[t.id] > 1)
+            await last_cut_and_back(proxy, watch, tally, tasks)
             tally.recovery = recovery
             tally.notes = f"{cuts} cuts over {duration:g} s, {proxy.connections} connections through the proxy"
     check(tally)
@@ -84,8 +83,7 @@ async def test_a_stalled_network_is_noticed_and_the_client_reconnects() -> None:
             resumed = time.monotonic()
             recovery = [await watch.up_after(resumed, 30)]
             tally = await settle("network stall", watch, tasks, set(), timeout=60)
-            await last_cut_and_back(proxy, watch)
-            tally.duplicated = sum(watch.ends[t.id] - 1 for t in tasks if watch.ends[t.id] > 1)
+            await last_cut_and_back(proxy, watch, tally, tasks)
             tally.recovery = recovery
             limit = keepalive.ping_interval + keepalive.ping_timeout
             tally.notes = (
@@ -116,8 +114,7 @@ async def test_new_connections_refused_for_five_seconds() -> None:
             accepted = time.monotonic()
             recovery = [await watch.up_after(accepted, 30)]
             tally = await settle("refused for 5 s", watch, tasks, set(), timeout=60)
-            await last_cut_and_back(proxy, watch)
-            tally.duplicated = sum(watch.ends[t.id] - 1 for t in tasks if watch.ends[t.id] > 1)
+            await last_cut_and_back(proxy, watch, tally, tasks)
             tally.recovery = recovery
             tally.notes = f"{proxy.refused} connections refused"
     check(tally)
@@ -150,8 +147,7 @@ async def test_a_server_down_at_start_is_waited_for() -> None:
                 accepted = time.monotonic()
                 recovery = [await watch.up_after(accepted, 30)]
                 tally = await settle(f"down {down:g} s at start", watch, tasks, set(), timeout=60)
-                await last_cut_and_back(proxy, watch)
-                tally.duplicated = sum(watch.ends[t.id] - 1 for t in tasks if watch.ends[t.id] > 1)
+                await last_cut_and_back(proxy, watch, tally, tasks)
                 tally.recovery = recovery
                 tally.notes = f"{proxy.refused} connections refused while down"
     check(tally)
