@@ -60,36 +60,41 @@ def _throughput_rows(section: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def _latency_row(what: str, count: int, rate: float, ms: dict[str, float], reference: str) -> Row:
+    """One latency figure; the target (p99 under 5 ms) applies to the many-task case."""
+    many = count > 1
+    return Row(
+        "latency",
+        f"{what}, {rate:g} ev/s",
+        f"p50 {ms['p50']:.2f} ms, p99 {ms['p99']:.2f} ms",
+        reference,
+        "",
+        "p99 < 5 ms" if many else "",
+        ms["p99"] < 5 if many else None,
+    )
+
+
 def _latency_rows(section: dict[str, Any]) -> list[Row]:
-    rows = []
-    for entry in section["to_update"]:
-        s = entry["to_update_ms"]
-        many = entry["tasks"] > 1
-        rows.append(
-            Row(
-                "latency",
-                f"server to TaskUpdate, {entry['tasks']} task(s), {entry['rate']:g} ev/s",
-                f"p50 {s['p50']:.2f} ms, p99 {s['p99']:.2f} ms",
-                _latency_reference(s, entry["sent"]),
-                "",
-                "p99 < 5 ms" if many else "",
-                s["p99"] < 5 if many else None,
-            )
+    rows = [
+        _latency_row(
+            f"server to TaskUpdate, {entry['tasks']} task(s)",
+            entry["tasks"],
+            entry["rate"],
+            entry["to_update_ms"],
+            _latency_reference(entry["to_update_ms"], entry["sent"]),
         )
-    for entry in section["to_trait"]:
-        s = entry["to_trait_ms"]
-        many = entry["widgets"] > 1
-        rows.append(
-            Row(
-                "latency",
-                f"server to widget trait (kernel), {entry['widgets']} widget(s), {entry['rate']:g} ev/s",
-                f"p50 {s['p50']:.2f} ms, p99 {s['p99']:.2f} ms",
-                _latency_reference(s, entry["sent"]) + _gc(entry),
-                "",
-                "p99 < 5 ms" if many else "",
-                s["p99"] < 5 if many else None,
-            )
+        for entry in section["to_update"]
+    ]
+    rows += [
+        _latency_row(
+            f"server to widget trait (kernel), {entry['widgets']} widget(s)",
+            entry["widgets"],
+            entry["rate"],
+            entry["to_trait_ms"],
+            _latency_reference(entry["to_trait_ms"], entry["sent"]) + _gc(entry),
         )
+        for entry in section["to_trait"]
+    ]
     fp = section["first_progress"]
     rows.append(
         Row(
