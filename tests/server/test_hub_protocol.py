@@ -173,3 +173,11 @@ def test_messagepack_lengths_and_bodies_split_anywhere_are_reassembled():
         codec = MessagePackCodec(32 * 1024)
         messages = codec.feed(data[:cut]) + codec.feed(data[cut:])
         assert [(m.type, m.target) for m in messages] == [(1, "T" * 200)], cut
+
+
+async def test_frames_are_never_compressed_even_for_a_client_that_offers_deflate(conduit):
+    # ASP.NET Core SignalR accepts no WebSocket extensions; aiohttp would deflate every frame unless told not to.
+    url = f"{conduit.base_url}/hubs/image-generation?access_token={conduit.api_key}"
+    async with aiohttp.ClientSession() as session, session.ws_connect(url, compress=15) as ws:
+        assert ws.compress == 0
+        assert "Sec-WebSocket-Extensions" not in ws._response.headers

@@ -112,7 +112,9 @@ class Hubs:
                 connection_id = negotiated.connection_id
             else:  # skipNegotiation: a WebSocket straight away makes a new connection
                 token = connection_id = secrets.token_urlsafe(16)
-            ws = web.WebSocketResponse(max_msg_size=4 * self._config.max_hub_message, autoping=True)
+            # No permessage-deflate: ASP.NET Core SignalR, so Conduit, never compresses its frames (dotnet/aspnetcore
+            # #38230), and aiohttp would otherwise deflate every frame for any client that offers it (websockets does).
+            ws = web.WebSocketResponse(max_msg_size=4 * self._config.max_hub_message, autoping=True, compress=False)
             if not ws.can_prepare(request).ok:
                 return web.Response(status=400, text="This local Conduit supports only the WebSockets transport.")
             await ws.prepare(request)
