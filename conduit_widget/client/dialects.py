@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from conduit_widget import protocol
-from conduit_widget.client.models import Source, Status, TaskEvent, normalise_status
+from conduit_widget.client.models import NO_METADATA, STATUS_WORDS, Source, Status, TaskEvent, normalise_status
 
 log = logging.getLogger(__name__)
 
@@ -110,20 +110,41 @@ def _progress_as_sent(payload: dict[str, Any], task_id: str) -> TaskEvent:
     images_total = get("totalImages")
     frames_completed = get("framesCompleted")
     frames_total = get("totalFrames")
-    return TaskEvent(
-        task_id,
-        "hub",
-        _progress_status(stage) if type(stage) is str else "processing",
-        # `p - p == 0` is False for NaN and the infinities (MessagePack carries them), without a call.
-        float(progress) if type(progress) is int or (type(progress) is float and progress - progress == 0) else None,
-        message if type(message) is str and message else None,
-        stage if type(stage) is str and stage else None,
-        None,
-        images_completed if type(images_completed) is int and images_completed >= 0 else None,
-        images_total if type(images_total) is int and images_total >= 0 else None,
-        frames_completed if type(frames_completed) is int and frames_completed >= 0 else None,
-        frames_total if type(frames_total) is int and frames_total >= 0 else None,
+    if type(stage) is str:
+        status = _PROGRESS_STATUS.get(stage) or _progress_status(stage)
+        stage = stage or None
+    else:
+        status, stage = "processing", None
+    # The tuple made directly, fields in order: the named tuple's __new__ is one Python call more per event.
+    return _new_event(
+        TaskEvent,
+        (
+            task_id,
+            "hub",
+            status,
+            # `p - p == 0` is False for NaN and the infinities (MessagePack carries them), without a call.
+            float(progress)
+            if type(progress) is int or (type(progress) is float and progress - progress == 0)
+            else None,
+            message if type(message) is str and message else None,
+            stage,
+            None,
+            images_completed if type(images_completed) is int and images_completed >= 0 else None,
+            images_total if type(images_total) is int and images_total >= 0 else None,
+            frames_completed if type(frames_completed) is int and frames_completed >= 0 else None,
+            frames_total if type(frames_total) is int and frames_total >= 0 else None,
+            (),
+            None,
+            None,
+            None,
+            None,
+            None,
+            NO_METADATA,
+        ),
     )
+
+
+_new_event = tuple.__new__
 
 
 _PROGRESS_TARGETS: Final = frozenset({protocol.IMAGE_PROGRESS, protocol.VIDEO_PROGRESS})
@@ -133,6 +154,9 @@ def _progress_status(stage: str | None) -> Status:
     # A progress event is never terminal, whatever word it carries; unknown words mean "working on it".
     status = normalise_status(stage)
     return status if status in ("pending", "processing") else "processing"
+
+
+_PROGRESS_STATUS: Final[dict[str, Status]] = {word: _progress_status(word) for word in STATUS_WORDS}
 
 
 def _completed_object(payload: Mapping[str, Any], task_id: str) -> TaskEvent:

@@ -5,7 +5,9 @@ Both are immutable snapshots in one vocabulary, whichever dialect and route the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Final, Literal, NamedTuple
 
 from conduit_widget.protocol import Kind
@@ -15,7 +17,7 @@ TERMINAL: Final[frozenset[str]] = frozenset({"completed", "failed", "cancelled",
 Source = Literal["hub", "poll", "client"]
 
 # Every status word seen from Conduit, its successor, its SDKs and its docs, folded to the six above.
-_STATUS_WORDS: Final[dict[str, Status]] = {
+STATUS_WORDS: Final[dict[str, Status]] = {
     "pending": "pending",
     "queued": "pending",
     "created": "pending",
@@ -55,14 +57,18 @@ def normalise_status(value: object) -> Status | None:
         return _STATE_NUMBERS[value] if 0 <= value < len(_STATE_NUMBERS) else None
     if not isinstance(value, str):
         return None
-    exact = _STATUS_WORDS.get(value)  # the usual case, without the string work below
-    return exact if exact is not None else _STATUS_WORDS.get(value.strip().lower().replace("-", "_").replace(" ", "_"))
+    exact = STATUS_WORDS.get(value)  # the usual case, without the string work below
+    return exact if exact is not None else STATUS_WORDS.get(value.strip().lower().replace("-", "_").replace(" ", "_"))
 
 
-@dataclass(slots=True)  # not frozen: an internal value made thousands of times a second, and frozen init is slow
-class TaskEvent:
+NO_METADATA: Final[Mapping[str, Any]] = MappingProxyType({})
+
+
+class TaskEvent(NamedTuple):
     """What one hub event or one status answer said about a task, before the task's state machine
-    decides what of it is news. ``None`` means "not said"."""
+    decides what of it is news. ``None`` means "not said".
+
+    A named tuple for the same reason as `TaskUpdate`: one is made for every hub event."""
 
     task_id: str
     source: Source
@@ -81,7 +87,7 @@ class TaskEvent:
     error: str | None = None
     error_code: str | None = None
     is_retryable: bool | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = NO_METADATA
 
 
 class TaskUpdate(NamedTuple):

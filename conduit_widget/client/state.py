@@ -13,6 +13,8 @@ import time
 from conduit_widget.client.models import TERMINAL, Source, Status, TaskEvent, TaskResult, TaskUpdate
 from conduit_widget.protocol import Kind
 
+_new_update = tuple.__new__
+
 
 class TaskState:
     def __init__(self, task_id: str, kind: Kind) -> None:
@@ -40,48 +42,55 @@ class TaskState:
     def update(self) -> TaskUpdate:
         """The latest snapshot (made afresh only when something changed)."""
         if self._last_update is None:
-            self._last_update = self._snapshot("client")
+            self._last_update = self._snapshot("client", time.monotonic())
         return self._last_update
 
-    def apply(self, event: TaskEvent) -> TaskUpdate | None:
-        """Take in an event; return the new snapshot if it changed what the user sees, else None."""
-        if self.done:
+    def apply(self, event: TaskEvent, now: float | None = None) -> TaskUpdate | None:
+        """Take in an event; return the new snapshot if it changed what the user sees, else None. `now` is
+        `time.monotonic()`, when the caller already has it."""
+        if self.status in TERMINAL:
             return None
-        if event.status in TERMINAL:
+        status = event.status
+        if status in TERMINAL:
             return self._finish(event)
+        if now is None:
+            now = time.monotonic()
+        # Written out field by field rather than looped over names: this runs for every progress event.
         changed = False
-        if event.progress is not None:
-            progress = max(0, min(99, int(event.progress)))  # 100 is only ever said by completion
+        progress = event.progress
+        if progress is not None:
+            progress = int(progress)
+            progress = 0 if progress < 0 else 99 if progress > 99 else progress  # 100 is only said by completion
             if progress > self.progress:
-                now = time.monotonic()
                 if self._rate_origin is None:
                     self._rate_origin = (now, self.progress)
                 self.progress, changed = progress, True
-        if event.status == "processing" and self.status == "pending":
+        if status == "processing" and self.status == "pending":
             self.status, changed = "processing", True
-        # Written out field by field rather than looped over names: this runs for every progress event.
-        if event.message is not None and event.message != self.message:
-            self.message, changed = event.message, True
-        if event.stage is not None and event.stage != self.stage:
-            self.stage, changed = event.stage, True
-        if event.images_completed is not None and (
-            self.images_completed is None or self.images_completed < event.images_completed
-        ):
-            self.images_completed, changed = event.images_completed, True
-        if event.images_total is not None and (self.images_total is None or self.images_total < event.images_total):
-            self.images_total, changed = event.images_total, True
-        if event.frames_completed is not None and (
-            self.frames_completed is None or self.frames_completed < event.frames_completed
-        ):
-            self.frames_completed, changed = event.frames_completed, True
-        if event.frames_total is not None and (self.frames_total is None or self.frames_total < event.frames_total):
-            self.frames_total, changed = event.frames_total, True
+        message = event.message
+        if message is not None and message != self.message:
+            self.message, changed = message, True
+        stage = event.stage
+        if stage is not None and stage != self.stage:
+            self.stage, changed = stage, True
+        count = event.images_completed
+        if count is not None and (self.images_completed is None or self.images_completed < count):
+            self.images_completed, changed = count, True
+        count = event.images_total
+        if count is not None and (self.images_total is None or self.images_total < count):
+            self.images_total, changed = count, True
+        count = event.frames_completed
+        if count is not None and (self.frames_completed is None or self.frames_completed < count):
+            self.frames_completed, changed = count, True
+        count = event.frames_total
+        if count is not None and (self.frames_total is None or self.frames_total < count):
+            self.frames_total, changed = count, True
         if event.eta_seconds is not None:
-            self._server_eta = (time.monotonic(), event.eta_seconds)
+            self._server_eta = (now, event.eta_seconds)
             changed = True
         if not changed:
             return None
-        self._last_update = update = self._snapshot(event.source)
+        self._last_update = update = self._snapshot(event.source, now)
         return update
 
     def enrich(self, event: TaskEvent) -> bool:
@@ -100,7 +109,7 @@ class TaskState:
             self.progress = 100
         self.message = event.message or self.message
         self.result = self._result_from(event)
-        self._last_update = self._snapshot(event.source)
+        self._last_update = self._snapshot(event.source, time.monotonic())
         return self._last_update
 
     def _result_from(self, event: TaskEvent) -> TaskResult:
@@ -119,22 +128,26 @@ class TaskState:
             elapsed_seconds=round(time.monotonic() - self._created, 3),
         )
 
-    def _snapshot(self, source: Source) -> TaskUpdate:
-        now = time.monotonic()
-        return TaskUpdate(  # positional: this runs for every progress event
-            self.task_id,
-            self.kind,
-            self.status,
-            self.progress,
-            self.message,
-            self.stage,
-            None if self.status in TERMINAL else self._eta(now),
-            round(now - self._created, 3),
-            self.images_completed,
-            self.images_total,
-            self.frames_completed,
-            self.frames_total,
-            source,
+    def _snapshot(self, source: Source, now: float) -> TaskUpdate:
+        # tuple.__new__ with the fields in order: this runs for every progress event, and the named tuple's own
+        # __new__ is one Python call more for the same tuple.
+        return _new_update(
+            TaskUpdate,
+            (
+                self.task_id,
+                self.kind,
+                self.status,
+                self.progress,
+                self.message,
+                self.stage,
+                None if self.status in TERMINAL else self._eta(now),
+                round(now - self._created, 3),
+                self.images_completed,
+                self.images_total,
+                self.frames_completed,
+                self.frames_total,
+                source,
+            ),
         )
 
     def _eta(self, now: float) -> float | None:

@@ -153,7 +153,7 @@ class Task:
         """Take in one event from any source; the state machine decides what is news."""
         if event.task_id != self.id:
             return  # an event for an attempt this handle has moved on from
-        self.last_heard = time.monotonic()
+        self.last_heard = now = time.monotonic()
         if event.status == "completed" and not (event.image_urls or event.video_url) and event.source == "hub":
             # A completion without its media (some seed servers): read them from the status route first. One
             # read at a time: a server repeating the event must not make the client repeat the request.
@@ -162,11 +162,12 @@ class Task:
             return
         if event.status == "failed" and self._client.should_retry(self, event):
             return
-        update = self._state.apply(event)
+        update = self._state.apply(event, now)
         if update is None:
             return
-        for consumer in self._consumers:
-            consumer.put(update)
+        if self._consumers:
+            for consumer in self._consumers:
+                consumer.put(update)
         if self._listeners:
             for listener in tuple(self._listeners):  # a listener may remove itself
                 _call(listener, update)
