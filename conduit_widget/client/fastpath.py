@@ -19,32 +19,37 @@ import orjson
 _INVOCATION = 1
 _PING = 6
 _SEPARATOR = "\x1e"
+_PING_MESSAGE = [_PING]  # a MessagePack ping: [6]
 
 EventCalls = list[tuple[str, Any]]
 
 
 def read_json(raw: str | bytes, targets: Collection[str]) -> EventCalls | None:
     """The (target, arguments) of each event in a JSON-protocol frame, or None to leave it to pysignalr."""
-    calls: EventCalls = []
     try:
         text = raw.decode() if isinstance(raw, bytes) else raw
-        for record in text.split(_SEPARATOR):
-            if not record:
-                continue
-            message = orjson.loads(record)
+        if not text.endswith(_SEPARATOR):
+            return None
+        # One decode for the whole frame: its records joined into one JSON array. A record separator cannot
+        # stand inside a JSON record (control characters in strings must be escaped, and orjson holds to that),
+        # so a frame this turns into something else fails to decode, and goes to pysignalr.
+        messages = orjson.loads("[" + text[:-1].replace(_SEPARATOR, ",") + "]")
+        calls: EventCalls = []
+        for message in messages:
             if type(message) is not dict:
                 return None
-            kind = message.get("type")
-            if kind == _PING and len(message) == 1:
-                continue
+            target: Any = message.get("target")  # a string once it is found among the targets
+            # The usual message first, in as few steps as it takes; a target that is not a string either is
+            # not among the targets or (unhashable) raises TypeError, so it needs no check of its own.
             if (
-                kind != _INVOCATION
-                or message.get("target") not in targets
-                or message.get("invocationId") is not None
-                or message.get("streamIds")
+                message.get("type") == _INVOCATION
+                and target in targets
+                and message.get("invocationId") is None
+                and not message.get("streamIds")
             ):
+                calls.append((target, message.get("arguments")))
+            elif message.get("type") != _PING or len(message) != 1:
                 return None
-            calls.append((message["target"], message.get("arguments")))
     except (orjson.JSONDecodeError, UnicodeDecodeError, TypeError):
         return None
     return calls
@@ -58,25 +63,23 @@ def read_msgpack(raw: str | bytes, targets: Collection[str]) -> EventCalls | Non
     if not whole:
         return None
     calls: EventCalls = []
+    unpackb = msgpack.unpackb
     try:
         for body in bodies:
-            message = msgpack.unpackb(body)
-            if type(message) is not list or not message:
+            message = unpackb(body)
+            if type(message) is not list:
                 return None
-            if message[0] == _PING and len(message) == 1:
-                continue
-            # [1, headers, invocationId, target, arguments, streamIds?]
+            # [1, headers, invocationId, target, arguments, streamIds?]; the usual message first, as above.
+            size = len(message)
             if (
-                message[0] != _INVOCATION
-                or len(message) < 5
-                or message[2] is not None
-                or (len(message) > 5 and message[5])
+                (size == 5 or (size == 6 and not message[5]))
+                and message[0] == _INVOCATION
+                and message[2] is None
+                and message[3] in targets
             ):
+                calls.append((message[3], message[4]))
+            elif message != _PING_MESSAGE:
                 return None
-            target = message[3]
-            if type(target) is not str or target not in targets:
-                return None
-            calls.append((target, message[4]))
     except (ValueError, TypeError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError):
         return None
     return calls
@@ -86,8 +89,17 @@ def messagepack_bodies(data: bytes) -> tuple[list[bytes], bool]:
     """The messages of a MessagePack-protocol frame, each after its length (7 bits a byte, low group first, at
     most 5 bytes), and whether the framing held to the end: a length cut short, or one that runs past the frame,
     ends the list (there is no telling where the next message would start)."""
+    end = len(data)
+    if end > 1:
+        # The usual frame, one message under 16 KiB (a length of one or two bytes), without the loop below.
+        length = data[0]
+        if length < 0x80:
+            if 1 + length == end:
+                return [data[1:]], True
+        elif not data[1] & 0x80 and 2 + ((length & 0x7F) | data[1] << 7) == end:
+            return [data[2:]], True
     bodies: list[bytes] = []
-    offset, end = 0, len(data)
+    offset = 0
     while offset < end:
         length = data[offset]
         offset += 1

@@ -171,7 +171,9 @@ class HubLink:
         self._max_attempts = max_reconnect_attempts
         self._keepalive = keepalive
         self._open_timeout = open_timeout
-        self._sinks: dict[str, set[EventSink]] = {}
+        # Tuples, replaced whole on a change: an event is sent to them as they are, with no copy, even if a sink
+        # unsubscribes on the way (a task that just ended).
+        self._sinks: dict[str, tuple[EventSink, ...]] = {}
         self._listeners: list[LifecycleListener] = []
         self._client: SignalRClient | None = None
         self._pending: set[asyncio.Future[CompletionMessage]] = set()
@@ -222,15 +224,16 @@ class HubLink:
     async def subscribe(self, task_id: str, sink: EventSink) -> None:
         """Route the task's events to `sink`; tell the hub if this is the task's first follower.
         Raises HubError if the hub refuses (another key's task); a link that is down subscribes later."""
-        sinks = self._sinks.setdefault(task_id, set())
-        sinks.add(sink)
+        sinks = self._sinks.get(task_id, ())
+        if sink not in sinks:
+            self._sinks[task_id] = (*sinks, sink)
         if self.state == "connecting":
             # The first connection is being opened: wait for it, so "subscribed" means subscribed (a task's
             # events could otherwise start before the hub knows anyone wants them). Bounded: if it fails, the
             # resubscribe after connecting and the status reads cover the task.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._first_attempt.wait(), self._open_timeout)
-        if len(sinks) == 1 and self.connected:
+        if len(self._sinks.get(task_id, ())) == 1 and self.connected:
             try:
                 await self._subscribe(task_id)
             except HubError:
@@ -241,10 +244,11 @@ class HubLink:
 
     def unsubscribe(self, task_id: str, sink: EventSink) -> None:
         sinks = self._sinks.get(task_id)
-        if sinks is None:
+        if sinks is None or sink not in sinks:
             return
-        sinks.discard(sink)
-        if not sinks:
+        if len(sinks) > 1:
+            self._sinks[task_id] = tuple(s for s in sinks if s != sink)
+        else:
             del self._sinks[task_id]
             client = self._client
             if client is not None and self.connected:
@@ -433,10 +437,8 @@ class HubLink:
             if event is None:
                 log.debug("ignoring a %s event this client cannot read", target)
                 return
-            sinks = self._sinks.get(event.task_id)
-            if sinks:
-                for sink in tuple(sinks):  # a sink may unsubscribe (a task that just ended)
-                    sink(event)
+            for sink in self._sinks.get(event.task_id, ()):
+                sink(event)
         except Exception:
             log.exception("handling a %s event failed", target)
 

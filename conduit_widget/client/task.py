@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from conduit_widget.client import checks
 from conduit_widget.client.errors import ConduitError, ConflictError, TimeoutError, ValidationError
-from conduit_widget.client.models import Status, TaskEvent, TaskResult, TaskUpdate
+from conduit_widget.client.models import TERMINAL, Status, TaskEvent, TaskResult, TaskUpdate
 from conduit_widget.client.state import TaskState
 from conduit_widget.protocol import Kind
 
@@ -172,7 +172,7 @@ class Task:
             for listener in tuple(self._listeners):  # a listener may remove itself
                 _call(listener, update)
         self._client.task_changed(self, update)
-        if update.done:
+        if update.status in TERMINAL:
             self._done.set()
 
     def enrich(self, event: TaskEvent) -> None:

@@ -15,8 +15,8 @@ from pysignalr.protocol.json import JSONProtocol
 from pysignalr.protocol.messagepack import MessagepackProtocol
 
 from conduit_widget.client.dialects import EVENT_TARGETS
-from conduit_widget.client.fastpath import read_json, read_msgpack
-from conduit_widget.server.hub.codec import JsonCodec, MessagePackCodec
+from conduit_widget.client.fastpath import messagepack_bodies, read_json, read_msgpack
+from conduit_widget.server.hub.codec import JsonCodec, MessagePackCodec, _varint
 
 TARGETS = frozenset(EVENT_TARGETS)
 CODECS = {
@@ -83,3 +83,19 @@ def test_a_length_that_runs_past_the_frame_is_left_to_pysignalr():
     packed = msgpack.packb([1, {}, None, "ImageGenerationProgress", [{}]])
     assert read_msgpack(bytes([len(packed) + 5]) + packed, TARGETS) is None
     assert read_msgpack(b"\xff\xff\xff\xff\xff\xff", TARGETS) is None
+
+
+# Lengths that take one, two and three bytes, and the edges between them (127/128, 16383/16384).
+sizes = st.integers(0, 130) | st.sampled_from([127, 128, 16383, 16384]) | st.integers(0, 20_000)
+
+
+@given(st.lists(sizes, min_size=1, max_size=4), st.randoms(use_true_random=False))
+def test_messagepack_framing_splits_any_frame_back_into_its_messages_and_notices_a_cut(lengths, rng):
+    bodies = [rng.randbytes(n) for n in lengths]
+    frame = b"".join(_varint(len(body)) + body for body in bodies)
+    assert messagepack_bodies(frame) == (bodies, True)
+    ends = [sum(len(_varint(len(b))) + len(b) for b in bodies[:i]) for i in range(len(bodies) + 1)]
+    cut = rng.randrange(0, len(frame))
+    parts, whole = messagepack_bodies(frame[:cut])
+    assert whole == (cut in ends)
+    assert parts == bodies[: len(parts)]
