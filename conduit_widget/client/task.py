@@ -62,7 +62,8 @@ class Task:
         self._state = TaskState(task_id, kind)
         self._done = asyncio.Event()
         self._consumers: list[_Updates] = []
-        self._listeners: list[Callable[[TaskUpdate], Any]] = []
+        # A tuple, replaced whole on a change, so that a listener removing itself mid-delivery needs no copy.
+        self._listeners: tuple[Callable[[TaskUpdate], Any], ...] = ()
         self.last_heard = time.monotonic()
         self.last_polled = 0.0
         self._media_read: asyncio.Task[None] | None = None  # the status read a completion without media asked for
@@ -111,8 +112,13 @@ class Task:
     def on_update(self, callback: Callable[[TaskUpdate], Any]) -> Callable[[], None]:
         """Call `callback` with every new update (on the event loop); returns a function that stops it."""
         checks.callback("callback", callback)
-        self._listeners.append(callback)
-        return lambda: self._listeners.remove(callback) if callback in self._listeners else None
+        self._listeners = (*self._listeners, callback)
+        return lambda: self._stop_listening(callback)
+
+    def _stop_listening(self, callback: Callable[[TaskUpdate], Any]) -> None:
+        if callback in self._listeners:
+            index = self._listeners.index(callback)
+            self._listeners = self._listeners[:index] + self._listeners[index + 1 :]
 
     async def wait(self, timeout: float | None = None, *, cancel_on_timeout: bool = False) -> TaskResult:
         """The task's result once it ends. A timeout raises TimeoutError naming the task and leaves it
@@ -154,23 +160,29 @@ class Task:
         if event.task_id != self.id:
             return  # an event for an attempt this handle has moved on from
         self.last_heard = now = time.monotonic()
-        if event.status == "completed" and not (event.image_urls or event.video_url) and event.source == "hub":
-            # A completion without its media (some seed servers): read them from the status route first. One
-            # read at a time: a server repeating the event must not make the client repeat the request.
-            if self._media_read is None or self._media_read.done():
-                self._media_read = self._client.schedule_reconcile(self)
-            return
-        if event.status == "failed" and self._client.should_retry(self, event):
-            return
+        status = event.status
+        if status == "completed" or status == "failed":
+            if status == "completed" and not (event.image_urls or event.video_url) and event.source == "hub":
+                # A completion without its media (some seed servers): read them from the status route first.
+                # One read at a time: a server repeating the event must not make the client repeat the request.
+                if self._media_read is None or self._media_read.done():
+                    self._media_read = self._client.schedule_reconcile(self)
+                return
+            if status == "failed" and self._client.should_retry(self, event):
+                return
         update = self._state.apply(event, now)
         if update is None:
             return
         if self._consumers:
             for consumer in self._consumers:
                 consumer.put(update)
-        if self._listeners:
-            for listener in tuple(self._listeners):  # a listener may remove itself
-                _call(listener, update)
+        for listener in self._listeners:
+            try:
+                outcome = listener(update)
+                if outcome is not None and inspect.isawaitable(outcome):
+                    asyncio.ensure_future(outcome).add_done_callback(_log_failure)
+            except Exception:
+                log.exception("a task listener failed")
         self._client.task_changed(self, update)
         if update.status in TERMINAL:
             self._done.set()
@@ -183,16 +195,6 @@ class Task:
         self.id = task_id
         self.attempts.append(task_id)
         self._state.task_id = task_id
-
-
-def _call(callback: Callable[[Any], Any], value: Any) -> None:
-    try:
-        outcome = callback(value)
-        if outcome is not None and inspect.isawaitable(outcome):
-            task = asyncio.ensure_future(outcome)
-            task.add_done_callback(_log_failure)
-    except Exception:
-        log.exception("a task listener failed")
 
 
 def _log_failure(task: asyncio.Future[Any]) -> None:
