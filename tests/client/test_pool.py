@@ -9,6 +9,8 @@ import pytest
 from conduit_widget import ConduitClient, generate_image
 from conduit_widget.client import local
 from conduit_widget.client.realtime import POOL
+from conduit_widget.client.rest import RestClient, tls_context
+from conduit_widget.client.secret import Secret
 from conduit_widget.client.sync import RunningLoopError
 from conduit_widget.server import LocalConduit
 from conduit_widget.server.app import CONTEXT
@@ -73,3 +75,13 @@ async def test_the_blocking_helper_refuses_a_running_loop_and_says_what_to_do_in
     with pytest.raises(RunningLoopError, match="await") as caught:
         generate_image("in a notebook")
     assert caught.value._render_traceback_() == [f"\x1b[31mRunningLoopError\x1b[0m: {caught.value.message}"]
+
+
+async def test_every_client_shares_one_tls_context_instead_of_loading_the_ca_bundle_again():
+    clients = [RestClient("https://conduit.example.com", Secret("condt_" + "t" * 20)) for _ in range(3)]
+    try:
+        contexts = {id(client._http._transport._pool._ssl_context) for client in clients}
+        assert contexts == {id(tls_context())}
+    finally:
+        for client in clients:
+            await client.aclose()
