@@ -309,6 +309,7 @@ def _throughput_detail(before: dict[str, Any] | None, after: dict[str, Any]) -> 
 def performance_md(after: dict[str, Any], before: dict[str, Any] | None) -> str:
     """docs/performance.md: targets and every figure, before (benchmarks/baseline.json) and after."""
     old = {(r.section, r.measure): r for r in rows(before)} if before else {}
+    sizes = after["meta"]["sizes"]
     lines = [
         "# Performance",
         "",
@@ -344,19 +345,20 @@ def performance_md(after: dict[str, Any], before: dict[str, Any] | None) -> str:
         "by a million). `--quick` is the smoke test's size; `--only SECTION` runs one section.",
         "",
         "- **throughput** (`benchmarks/throughput.py`): one connection, a burst of pre-encoded",
-        "  `ImageGenerationProgress` events from the server's burst route, 1 or 100 messages a WebSocket frame;",
-        "  the rate from the first event received to the last, medians over interleaved repeats. The raw reader",
-        "  only counts messages (the server's ceiling); bare pysignalr has a handler that only checks the message;",
-        "  ours is `ConduitClient`, counted at `Task.on_update` (frame to `TaskUpdate`); the official client is",
-        "  `@microsoft/signalr` under Node (`benchmarks/node/official_client.mjs`); signalrcore runs from a venv",
-        "  of its own (its exact msgpack pin clashes with ours).",
+        "  `ImageGenerationProgress` events from the server's burst route, 1 or 100 messages a WebSocket frame,",
+        "  uncompressed as ASP.NET Core sends them; the rate from the first event received to the last, medians",
+        f"  over {sizes['repeats']} interleaved repeats. The raw reader only counts messages (the server's ceiling);",
+        "  bare pysignalr has a handler that only checks the message; ours is `ConduitClient`, counted at",
+        "  `Task.on_update` (frame to `TaskUpdate`); the official client is `@microsoft/signalr` under Node",
+        "  (`benchmarks/node/official_client.mjs`); signalrcore runs from a venv of its own (its exact msgpack pin",
+        "  clashes with ours).",
         "- **latency** (`benchmarks/latency.py`): the server's paced route stamps each event with",
         "  `time.monotonic_ns()` as it publishes it (one system-wide clock), events spread round-robin over the",
         "  tasks; measured to a `Task.on_update` listener (a client in the harness) and to the `message` trait",
         "  being set (widgets in a real kernel; each widget's events slower than its ten updates a second, so",
-        "  the path is measured, not the coalescing); p50 and p99 are the medians over three paced runs on the",
-        "  same tasks. Time to first progress: `generate_image()` called to the first update that is not",
-        "  pending, on a warm client.",
+        f"  the path is measured, not the coalescing); p50 and p99 are the medians over {sizes['latency_repeats']} paced",
+        "  runs on the same tasks. Time to first progress: `generate_image()` called to the first update that is",
+        "  not pending, on a warm client.",
         "- **browser** (`benchmarks/widget_load.py`, `benchmarks/in_kernel.py`): a real ipykernel; comm messages",
         "  are counted as they arrive on IOPub. The widget layer is `GenerationWidget._on_update` plus its",
         "  flushes; the 50-widget load sends cells meanwhile and times them from request to reply.",

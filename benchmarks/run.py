@@ -73,14 +73,14 @@ class Sizes:
 
 FULL = Sizes(
     events=20_000,
-    repeats=5,
+    repeats=9,
     many=1_000,
     client_events=(500, 5_000),
     client_rates=(200.0, 1_000.0),
     trait_events=(80, 5_000),
     trait_rates=(8.0, 1_000.0),
     first_progress_repeats=30,
-    latency_repeats=3,
+    latency_repeats=5,
     burst_events=10_000,
     cpu_events=10_000,
     flushes=1_000,
