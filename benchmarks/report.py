@@ -135,7 +135,7 @@ def _browser_rows(section: dict[str, Any]) -> list[Row]:
             "browser",
             f"comm messages/s, 1 widget, burst of {_n(burst['events'])}",
             f"{burst['messages_per_s']:.1f}/s",
-            f"{burst['messages']} messages in {burst['seconds']:.2f} s ({_n(burst['events_per_s'])} ev/s)",
+            _burst_reference(burst),
             "",
             "about 10/s (8-11)",
             8 <= burst["messages_per_s"] <= 11,
@@ -289,7 +289,7 @@ def _meta_line(results: dict[str, Any]) -> str:
 def _throughput_detail(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
     old = {
         (r["client"], r["protocol"], r["per_frame"]): r["events_per_s"]["median"]
-        for r in (_get(before, "throughput", "rows") or [])
+        for r in ((_get(before, "throughput", "rows") if before else None) or [])
     }
     lines = [
         "| client | protocol | msgs/frame | before (events/s) | after (events/s) | after, spread |",
@@ -304,6 +304,17 @@ def _throughput_detail(before: dict[str, Any] | None, after: dict[str, Any]) -> 
             f"{_n(s['median'])} | {_n(s['min'])}-{_n(s['max'])} |"
         )
     return lines
+
+
+def _burst_reference(burst: dict[str, Any]) -> str:
+    each = burst.get("messages_each")
+    if each is None:  # results from before the bursts were repeated
+        return f"{burst['messages']} messages in {burst['seconds']:.2f} s ({_n(burst['events_per_s'])} ev/s)"
+    counts = ", ".join(str(n) for n in each)
+    return (
+        f"{len(each)} bursts of {burst['seconds']:.2f} s ({_n(burst['events_per_s'])} ev/s): {counts} messages; the rate"
+        " is their cadence, (n - 1) / first to last"
+    )
 
 
 def performance_md(after: dict[str, Any], before: dict[str, Any] | None) -> str:

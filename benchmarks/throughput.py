@@ -341,7 +341,7 @@ def main() -> None:
                 events=args.events,
                 repeats=args.repeats,
                 clients=args.clients.split(","),
-                protocols=tuple(args.protocols.split(",")),  # type: ignore[arg-type]
+                protocols=tuple(args.protocols.split(",")),
                 per_frames=tuple(int(n) for n in args.per_frame.split(",")),
             )
 
