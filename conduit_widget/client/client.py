@@ -497,7 +497,7 @@ class ConduitClient:
         if update.status in TERMINAL:
             self.forget(task)
             self._emit(update.status, task.result)
-        else:
+        elif self._listeners["progress"]:  # every progress event passes here; most clients have no such listener
             self._emit("progress", update)
 
     # -- events --------------------------------------------------------------------------------
