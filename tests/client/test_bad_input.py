@@ -52,9 +52,15 @@ def no_conduit_in_the_environment() -> Iterator[None]:
         yield
 
 
+# Each key starts (after any condt_) and ends with "Qz7": the leak check looks for the key's first and last 12
+# characters, and a key made of letters could otherwise be words the messages use ("Configuratio0000").
 keys = st.one_of(
-    st.text(string.ascii_letters + string.digits + "_-", min_size=12, max_size=40).map(lambda s: "condt_" + s),
-    st.text(string.ascii_letters + string.digits + "!#$%&*+-.^_|~", min_size=16, max_size=40),
+    st.text(string.ascii_letters + string.digits + "_-", min_size=12, max_size=40).map(
+        lambda s: "condt_Qz7" + s + "Qz7"
+    ),
+    st.text(string.ascii_letters + string.digits + "!#$%&*+-.^_|~", min_size=16, max_size=40).map(
+        lambda s: "Qz7" + s + "Qz7"
+    ),
 )
 not_numbers = st.one_of(
     st.none(), st.booleans(), st.text(max_size=5), st.lists(st.integers(), max_size=2), st.just(object())
