@@ -28,12 +28,17 @@ def read_json(raw: str | bytes, targets: Collection[str]) -> EventCalls | None:
     """The (target, arguments) of each event in a JSON-protocol frame, or None to leave it to pysignalr."""
     try:
         text = raw.decode() if isinstance(raw, bytes) else raw
-        if not text.endswith(_SEPARATOR):
+        last = len(text) - 1
+        if last < 0 or text[last] != _SEPARATOR:
             return None
-        # One decode for the whole frame: its records joined into one JSON array. A record separator cannot
-        # stand inside a JSON record (control characters in strings must be escaped, and orjson holds to that),
-        # so a frame this turns into something else fails to decode, and goes to pysignalr.
-        messages = orjson.loads("[" + text[:-1].replace(_SEPARATOR, ",") + "]")
+        # One decode for the whole frame. A record separator cannot stand inside a JSON record (control
+        # characters in strings must be escaped, and orjson holds to that), so the first one ends the first
+        # record; several records are joined into one JSON array, and a frame this turns into something else
+        # fails to decode, and goes to pysignalr.
+        if text.find(_SEPARATOR) == last:  # one message, as real servers send them
+            messages = [orjson.loads(text[:last])]
+        else:
+            messages = orjson.loads("[" + text[:last].replace(_SEPARATOR, ",") + "]")
         calls: EventCalls = []
         for message in messages:
             if type(message) is not dict:
