@@ -73,7 +73,7 @@ class Sizes:
 
 FULL = Sizes(
     events=20_000,
-    repeats=9,
+    repeats=15,
     many=1_000,
     client_events=(500, 5_000),
     client_rates=(200.0, 1_000.0),
