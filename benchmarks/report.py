@@ -283,6 +283,7 @@ def _meta_line(results: dict[str, Any]) -> str:
         f"{m.get('when', '?')}, commit `{m.get('commit', '?')[:10]}` (modified: {dirty}), "
         f"{'quick' if m.get('quick') else 'full'} run, {m.get('cpus', '?')} CPUs, "
         f"load average {m.get('load_before', '?')} before, took {m.get('seconds', 0):.0f} s"
+        + "".join(f"; {m[k]}" for k in ("code", "note") if m.get(k) and m.get(k) != "checkout")
     )
 
 
@@ -328,8 +329,8 @@ def performance_md(after: dict[str, Any], before: dict[str, Any] | None) -> str:
         "     benchmarks/baseline.json: edit those scripts, not this file. -->",
         "",
         "Issue 7's figures: each measured against a reference in the same run (the machine is shared, so",
-        "ratios mean more than absolute numbers). **Before** is `benchmarks/baseline.json`, a run of the code as",
-        "it was when the harness was written; **after** is the latest `make bench`.",
+        "ratios mean more than absolute numbers). **Before** is `benchmarks/baseline.json`, a run of the client as",
+        "it was when the harness was written, against today's local server; **after** is the latest `make bench`.",
         "",
         f"- Before: {_meta_line(before) if before else 'no baseline recorded'}",
         f"- After: {_meta_line(after)}",
@@ -371,8 +372,10 @@ def performance_md(after: dict[str, Any], before: dict[str, Any] | None) -> str:
         "  runs on the same tasks. Time to first progress: `generate_image()` called to the first update that is",
         "  not pending, on a warm client.",
         "- **browser** (`benchmarks/widget_load.py`, `benchmarks/in_kernel.py`): a real ipykernel; comm messages",
-        "  are counted as they arrive on IOPub. The widget layer is `GenerationWidget._on_update` plus its",
-        "  flushes; the 50-widget load sends cells meanwhile and times them from request to reply.",
+        "  are counted as they arrive on IOPub. Under a burst a widget's rate is the cadence of its messages,",
+        "  (n - 1) over the first to the last, median of three bursts (a burst lasts about 0.3 s, too short to",
+        "  count over). The widget layer is `GenerationWidget._on_update` plus its flushes; the 50-widget load",
+        "  sends cells meanwhile and times them from request to reply.",
         "- **footprint** (`benchmarks/footprint.py`): tracemalloc around 1,000 followed tasks.",
         "- **capacity** (`benchmarks/capacity.py`): tasks a second driven by one ConduitClient; fan-out to 100",
         "  raw readers through the server's real publish path.",
