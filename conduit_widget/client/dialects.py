@@ -10,6 +10,7 @@ never an exception, because one odd frame must not stop the stream.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -17,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from conduit_widget import protocol
-from conduit_widget.client.models import NO_METADATA, STATUS_WORDS, Source, Status, TaskEvent, normalise_status
+from conduit_widget.client.models import NO_METADATA, Source, Status, TaskEvent, normalise_status
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def _progress_as_sent(payload: dict[str, Any], task_id: str) -> TaskEvent:
     frames_completed = get("framesCompleted")
     frames_total = get("totalFrames")
     if type(stage) is str:
-        status = _PROGRESS_STATUS.get(stage) or _progress_status(stage)
+        status = _progress_status(stage)
         stage = stage or None
     else:
         status, stage = "processing", None
@@ -150,13 +151,11 @@ _new_event = tuple.__new__
 _PROGRESS_TARGETS: Final = frozenset({protocol.IMAGE_PROGRESS, protocol.VIDEO_PROGRESS})
 
 
+@functools.lru_cache(maxsize=64)  # a task's stage words repeat for every event, and few words exist
 def _progress_status(stage: str | None) -> Status:
     # A progress event is never terminal, whatever word it carries; unknown words mean "working on it".
     status = normalise_status(stage)
     return status if status in ("pending", "processing") else "processing"
-
-
-_PROGRESS_STATUS: Final[dict[str, Status]] = {word: _progress_status(word) for word in STATUS_WORDS}
 
 
 def _completed_object(payload: Mapping[str, Any], task_id: str) -> TaskEvent:

@@ -17,7 +17,7 @@ TERMINAL: Final[frozenset[str]] = frozenset({"completed", "failed", "cancelled",
 Source = Literal["hub", "poll", "client"]
 
 # Every status word seen from Conduit, its successor, its SDKs and its docs, folded to the six above.
-STATUS_WORDS: Final[dict[str, Status]] = {
+_STATUS_WORDS: Final[dict[str, Status]] = {
     "pending": "pending",
     "queued": "pending",
     "created": "pending",
@@ -57,8 +57,8 @@ def normalise_status(value: object) -> Status | None:
         return _STATE_NUMBERS[value] if 0 <= value < len(_STATE_NUMBERS) else None
     if not isinstance(value, str):
         return None
-    exact = STATUS_WORDS.get(value)  # the usual case, without the string work below
-    return exact if exact is not None else STATUS_WORDS.get(value.strip().lower().replace("-", "_").replace(" ", "_"))
+    exact = _STATUS_WORDS.get(value)  # the usual case, without the string work below
+    return exact if exact is not None else _STATUS_WORDS.get(value.strip().lower().replace("-", "_").replace(" ", "_"))
 
 
 NO_METADATA: Final[Mapping[str, Any]] = MappingProxyType({})
