@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from conduit_widget import protocol
-from conduit_widget.client.models import NO_METADATA, Source, Status, TaskEvent, normalise_status
+from conduit_widget.client.models import Source, Status, TaskEvent, normalise_status
 
 log = logging.getLogger(__name__)
 
@@ -134,18 +134,14 @@ def _progress_as_sent(payload: dict[str, Any], task_id: str) -> TaskEvent:
             images_total if type(images_total) is int and images_total >= 0 else None,
             frames_completed if type(frames_completed) is int and frames_completed >= 0 else None,
             frames_total if type(frames_total) is int and frames_total >= 0 else None,
-            (),
-            None,
-            None,
-            None,
-            None,
-            None,
-            NO_METADATA,
+            *_NOT_IN_PROGRESS,
         ),
     )
 
 
 _new_event = tuple.__new__
+# What a progress event never says (media, errors, metadata): TaskEvent's own defaults for its later fields.
+_NOT_IN_PROGRESS: Final = TaskEvent("", "hub")[TaskEvent._fields.index("image_urls") :]
 
 
 _PROGRESS_TARGETS: Final = frozenset({protocol.IMAGE_PROGRESS, protocol.VIDEO_PROGRESS})

@@ -61,7 +61,7 @@ def normalise_status(value: object) -> Status | None:
     return exact if exact is not None else _STATUS_WORDS.get(value.strip().lower().replace("-", "_").replace(" ", "_"))
 
 
-NO_METADATA: Final[Mapping[str, Any]] = MappingProxyType({})
+_NO_METADATA: Final[Mapping[str, Any]] = MappingProxyType({})
 
 
 class TaskEvent(NamedTuple):
@@ -87,7 +87,7 @@ class TaskEvent(NamedTuple):
     error: str | None = None
     error_code: str | None = None
     is_retryable: bool | None = None
-    metadata: Mapping[str, Any] = NO_METADATA
+    metadata: Mapping[str, Any] = _NO_METADATA
 
 
 class TaskUpdate(NamedTuple):
