@@ -72,7 +72,7 @@ class Sizes:
 
 
 FULL = Sizes(
-    events=20_000,
+    events=50_000,
     repeats=15,
     many=1_000,
     client_events=(500, 5_000),

@@ -41,6 +41,8 @@ def test_the_benchmark_runs_every_section_and_reports_positive_figures(tmp_path)
         row = rows[(client, proto, per_frame)]
         assert row["events_per_s"]["median"] > 0 and row["complete"], row
     assert all(ratio["ours_to_bare"] > 0 and ratio["ours_to_official"] > 0 for ratio in throughput["ratios"])
+    for ratio in throughput["ratios"]:  # the verdict's ratio, repeat by repeat
+        assert len(ratio["ours_to_bare_pairs"]) == throughput["repeats"] and ratio["ours_to_bare_paired"] > 0, ratio
 
     latency = r["latency"]
     for entry in latency["to_update"]:
