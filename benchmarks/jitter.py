@@ -1,10 +1,12 @@
-"""How late a process that only sleeps wakes up: the machine's own scheduling noise, as a reference for a
-latency measured at the same time (on a shared 2-CPU machine a tail of a few ms can be nobody's code).
+"""How late a process that only sleeps wakes up, and how much CPU time the hypervisor took (steal): the
+machine's own noise, as a reference for a latency measured at the same time (on a shared 2-CPU VM a tail of a
+few ms can be nobody's code).
 
-    async with Jitter() as jitter: ...   # then jitter.summary: p50, p99, max lateness in ms
+    async with Jitter() as jitter: ...   # then jitter.summary: p50, p99, max lateness in ms; steal shares
 
 runs ``python -m benchmarks.jitter`` beside the block; it sleeps 1 ms at a time until its stdin closes, then
-prints how late each wake-up was.
+prints how late each wake-up was, and the steal share of all CPU time (``/proc/stat``, Linux) over the whole
+block and in its worst second.
 """
 
 from __future__ import annotations
@@ -50,6 +52,21 @@ class Jitter:
         self.summary = json.loads(out or b"{}")
 
 
+def _cpu_ticks() -> tuple[int, int] | None:
+    """(steal, total) ticks of all CPUs so far, or None where there is no /proc/stat."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(f) for f in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal guest guest_nice; guest time is already in user and nice
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+
+def _share(start: tuple[int, int], end: tuple[int, int]) -> float:
+    return (end[0] - start[0]) / (end[1] - start[1]) if end[1] > start[1] else 0.0
+
+
 def _measure() -> dict[str, Any]:
     stop = threading.Event()
 
@@ -60,18 +77,31 @@ def _measure() -> dict[str, Any]:
     threading.Thread(target=wait_for_eof, daemon=True).start()
     print("ready", flush=True)
     late: list[float] = []
+    first = last = _cpu_ticks()
+    last_read, worst = time.monotonic(), 0.0
     while not stop.is_set():
         started = time.monotonic()
         time.sleep(PERIOD)
-        late.append(time.monotonic() - started - PERIOD)
+        woke = time.monotonic()
+        late.append(woke - started - PERIOD)
+        if last is not None and woke - last_read >= 1.0:
+            now = _cpu_ticks()
+            if now is not None:
+                worst = max(worst, _share(last, now))
+                last, last_read = now, woke
     if not late:
         return {"n": 0}
-    return {
+    summary: dict[str, Any] = {
         "n": len(late),
         "p50": round(percentile(late, 50) * 1e3, 3),
         "p99": round(percentile(late, 99) * 1e3, 3),
         "max": round(max(late) * 1e3, 3),
     }
+    end = _cpu_ticks()
+    if first is not None and end is not None:
+        summary["steal"] = round(_share(first, end), 3)
+        summary["steal_worst_second"] = round(worst, 3)
+    return summary
 
 
 if __name__ == "__main__":

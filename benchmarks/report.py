@@ -139,6 +139,11 @@ def _gc(entry: dict[str, Any]) -> str:
             f"; meanwhile a process that only sleeps 1 ms at a time woke late by p99 {idle['p99']:.2f} ms,"
             f" max {idle['max']:.2f} ms"
         )
+        if "steal" in idle:
+            text += (
+                f", and the hypervisor took {idle['steal']:.0%} of the CPU time (steal),"
+                f" {idle['steal_worst_second']:.0%} in the worst second"
+            )
     return text
 
 
@@ -389,9 +394,9 @@ def performance_md(after: dict[str, Any], before: dict[str, Any] | None) -> str:
         "  being set (widgets in a real kernel; each widget's events slower than its ten updates a second, so",
         f"  the path is measured, not the coalescing); p50 and p99 are the medians over {sizes['latency_repeats']} paced",
         "  runs on the same tasks. Beside the trait runs, a process that only sleeps 1 ms at a time records how",
-        "  late it wakes (`benchmarks/jitter.py`): the machine's own noise at that moment, as a reference for the",
-        "  tail. Time to first progress: `generate_image()` called to the first update that is not pending, on a",
-        "  warm client.",
+        "  late it wakes, and the CPU time the hypervisor took (steal, from `/proc/stat`; `benchmarks/jitter.py`):",
+        "  the machine's own noise at that moment, as a reference for the tail. Time to first progress:",
+        "  `generate_image()` called to the first update that is not pending, on a warm client.",
         "- **browser** (`benchmarks/widget_load.py`, `benchmarks/in_kernel.py`): a real ipykernel; comm messages",
         "  are counted as they arrive on IOPub. Under a burst a widget's rate is the cadence of its messages,",
         "  (n - 1) over the first to the last, median of three bursts (a burst lasts about 0.3 s, too short to",
