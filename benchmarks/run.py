@@ -53,8 +53,9 @@ class Sizes:
     many: int  # "1,000 active tasks"
     client_events: tuple[int, int]  # latency to TaskUpdate: with 1 task, with `many`
     client_rates: tuple[float, float]
-    trait_events: tuple[int, int]  # latency to the trait: 1 widget, `many` widgets
-    trait_rates: tuple[float, float]  # per widget below its 10 updates a second
+    # Latency to the trait: 1 widget; `many` tasks of which `load_widgets` are widgets; `many` widgets.
+    trait_events: tuple[int, int, int]
+    trait_rates: tuple[float, float, float]  # each widget's share below its 10 updates a second
     first_progress_repeats: int
     latency_repeats: int  # paced runs on the same tasks; p50/p99 are medians over them
     burst_events: int
@@ -77,8 +78,8 @@ FULL = Sizes(
     many=1_000,
     client_events=(500, 5_000),
     client_rates=(200.0, 1_000.0),
-    trait_events=(80, 5_000),
-    trait_rates=(8.0, 1_000.0),
+    trait_events=(80, 10_000, 5_000),
+    trait_rates=(8.0, 1_000.0, 1_000.0),
     first_progress_repeats=30,
     latency_repeats=5,
     burst_events=10_000,
@@ -100,8 +101,8 @@ QUICK = Sizes(
     many=20,
     client_events=(20, 100),
     client_rates=(100.0, 400.0),
-    trait_events=(4, 100),
-    trait_rates=(8.0, 100.0),
+    trait_events=(4, 100, 100),
+    trait_rates=(8.0, 100.0, 100.0),
     first_progress_repeats=3,
     latency_repeats=1,
     burst_events=500,
@@ -153,6 +154,7 @@ async def run_sections(sizes: Sizes, only: list[str], *, quick: bool) -> dict[st
                     client_rates=sizes.client_rates,
                     trait_events=sizes.trait_events,
                     trait_rates=sizes.trait_rates,
+                    watched=sizes.load_widgets,
                     first_progress_repeats=sizes.first_progress_repeats,
                     repeats=sizes.latency_repeats,
                 )
