@@ -188,7 +188,11 @@ async def run_sections(sizes: Sizes, only: list[str], *, quick: bool) -> dict[st
 
         plan: dict[str, tuple[str, Callable[[], Awaitable[dict[str, Any]]]]] = {
             "throughput": (f"{sizes.events:,} events x {sizes.repeats} repeats per client", run_throughput),
-            "latency": (f"1 and {sizes.many:,} tasks, 1 and {sizes.many:,} widgets, first progress", run_latency),
+            "latency": (
+                f"1 and {sizes.many:,} tasks; 1 widget, {sizes.load_widgets} of {sizes.many:,} tasks, {sizes.many:,} widgets;"
+                " first progress",
+                run_latency,
+            ),
             "browser": (f"a burst of {sizes.burst_events:,}; {sizes.load_widgets} widgets at full rate", run_browser),
             "footprint": (f"{sizes.footprint_tasks:,} tracked tasks", run_footprint),
             "capacity": (f"{sizes.capacity_tasks} tasks; fan-out to {sizes.subscribers} subscribers", run_capacity),
