@@ -22,6 +22,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 FaultMode = Literal["status", "hang", "reset", "reset_after"]
 FAULTS_ROUTE = "/_local/faults"
+_HANG_CHECK = 0.05  # seconds between a hang's looks at whether its client is still there
 
 
 @dataclass
@@ -67,7 +68,11 @@ class FaultPlan:
             if fault is None:
                 return await handler(request)
             if fault.mode == "hang":
-                await asyncio.get_running_loop().create_future()  # until the client hangs up
+                # Until the client hangs up. aiohttp does not cancel a handler whose client has gone (handler
+                # cancellation is off, as every other route needs it) and has no event for it, so the hang looks.
+                while request.transport is not None and not request.transport.is_closing():  # noqa: ASYNC110
+                    await asyncio.sleep(_HANG_CHECK)
+                raise web.HTTPRequestTimeout()  # never sent: the connection is gone
             if fault.mode == "reset":
                 _abort(request)
                 raise web.HTTPInternalServerError()  # never sent: the connection is gone

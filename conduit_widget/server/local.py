@@ -213,6 +213,15 @@ class LocalConduit:
             ready.set()
             loop.run_forever()
             loop.run_until_complete(self.stop())
+            # What asyncio.run does on its way out: a task aiohttp's shutdown did not end (a handler whose client
+            # has gone is no longer among its connections) is cancelled and finishes here, instead of being
+            # destroyed pending, with a warning, when the closed loop is collected.
+            leftovers = asyncio.all_tasks(loop)
+            for task in leftovers:
+                task.cancel()
+            if leftovers:  # gather() of nothing would look for this thread's (unset) current loop
+                loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
         self._thread = threading.Thread(target=run, name="local-conduit", daemon=True)

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
+import logging
+import threading
+import time
 
 import httpx
 import pytest
@@ -93,6 +98,32 @@ def test_a_reset_after_fault_creates_the_task_but_never_answers(conduit):
             json={"prompt": "a fox", "model": "dall-e-3"},
             headers=headers,
         )
+
+
+@pytest.mark.parametrize("client_gives_up", [True, False], ids=["client-gave-up", "client-waiting"])
+def test_a_hang_leaves_nothing_pending_when_the_server_stops(caplog, client_gives_up):
+    """A request held by a hang ends with its client, or with the server: nothing is left to be destroyed
+    pending when the thread's loop is collected ("Task was destroyed but it is pending!" at the end of a run)."""
+    with LocalConduit(speed=100) as server:
+        server.inject_fault("/v1/models", mode="hang")
+        timeout = 0.3 if client_gives_up else 10
+        url, key = server.base_url + "/v1/models", server.api_key
+        held = threading.Thread(target=_get_quietly, args=(url, key, timeout))
+        held.start()
+        if client_gives_up:
+            held.join(10)
+        while not server.faults_taken():
+            time.sleep(0.01)
+    held.join(10)
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        gc.collect()
+    assert "destroyed but it is pending" not in caplog.text
+    assert not held.is_alive()  # it gave up, or the server hung up on it
+
+
+def _get_quietly(url: str, key: str, timeout: float) -> None:
+    with contextlib.suppress(httpx.HTTPError):
+        httpx.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=timeout)
 
 
 @pytest.mark.parametrize(
