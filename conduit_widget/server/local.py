@@ -202,27 +202,20 @@ class LocalConduit:
         failure: list[BaseException] = []
 
         def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            try:
-                loop.run_until_complete(self.start())
-            except BaseException as exc:
-                failure.append(exc)
+            # asyncio.Runner closes the loop as asyncio.run does: whatever is still pending (a handler whose client
+            # has gone, no longer among the connections aiohttp's shutdown waits for) is cancelled and finishes,
+            # instead of being destroyed pending, with a warning, when the closed loop is collected.
+            with asyncio.Runner() as runner:
+                loop = self._loop = runner.get_loop()
+                try:
+                    runner.run(self.start())
+                except BaseException as exc:
+                    failure.append(exc)
+                    ready.set()
+                    return
                 ready.set()
-                return
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(self.stop())
-            # What asyncio.run does on its way out: a task aiohttp's shutdown did not end (a handler whose client
-            # has gone is no longer among its connections) is cancelled and finishes here, instead of being
-            # destroyed pending, with a warning, when the closed loop is collected.
-            leftovers = asyncio.all_tasks(loop)
-            for task in leftovers:
-                task.cancel()
-            if leftovers:  # gather() of nothing would look for this thread's (unset) current loop
-                loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
+                loop.run_forever()
+                runner.run(self.stop())
 
         self._thread = threading.Thread(target=run, name="local-conduit", daemon=True)
         self._thread.start()
