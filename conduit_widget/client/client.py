@@ -10,7 +10,6 @@ whatever arrives twice or late changes nothing.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import os
 import time
@@ -36,7 +35,7 @@ from conduit_widget.client.models import TERMINAL, TaskEvent, TaskUpdate
 from conduit_widget.client.realtime import POOL, Backoff, ConnectionEvent, HubLink, HubProtocol, Keepalive
 from conduit_widget.client.rest import RestClient, RetryPolicy, Routes
 from conduit_widget.client.secret import Secret, from_environment
-from conduit_widget.client.task import Task
+from conduit_widget.client.task import Task, call_listener
 from conduit_widget.client.tolerant import install_quiet_notices
 from conduit_widget.protocol import Kind
 
@@ -517,14 +516,4 @@ class ConduitClient:
         if not callbacks:
             return
         for callback in tuple(callbacks):
-            try:
-                outcome = callback(value)
-                if outcome is not None and inspect.isawaitable(outcome):
-                    asyncio.ensure_future(outcome).add_done_callback(_log_failure)
-            except Exception:
-                log.exception("a %r listener failed", name)
-
-
-def _log_failure(job: asyncio.Future[Any]) -> None:
-    if not job.cancelled() and job.exception() is not None:
-        log.error("an event listener failed", exc_info=job.exception())
+            call_listener(callback, value, f"a {name!r} listener")

@@ -6,6 +6,7 @@ import asyncio
 import builtins
 import collections
 import contextlib
+import functools
 import inspect
 import logging
 import time
@@ -177,12 +178,7 @@ class Task:
             for consumer in self._consumers:
                 consumer.put(update)
         for listener in self._listeners:
-            try:
-                outcome = listener(update)
-                if outcome is not None and inspect.isawaitable(outcome):
-                    asyncio.ensure_future(outcome).add_done_callback(_log_failure)
-            except Exception:
-                log.exception("a task listener failed")
+            call_listener(listener, update, "a task listener")
         self._client.task_changed(self, update)
         if update.status in TERMINAL:
             self._done.set()
@@ -197,6 +193,17 @@ class Task:
         self._state.task_id = task_id
 
 
-def _log_failure(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("a task listener failed", exc_info=task.exception())
+def call_listener(callback: Callable[[Any], Any], value: Any, what: str) -> None:
+    """Call a user's callback, plain or async, with `value`. Its failure is logged as `what` failing and never
+    reaches the code that delivers events, whichever way it fails."""
+    try:
+        outcome = callback(value)
+        if outcome is not None and inspect.isawaitable(outcome):
+            asyncio.ensure_future(outcome).add_done_callback(functools.partial(_log_failure, what))
+    except Exception:
+        log.exception("%s failed", what)
+
+
+def _log_failure(what: str, job: asyncio.Future[Any]) -> None:
+    if not job.cancelled() and job.exception() is not None:
+        log.error("%s failed", what, exc_info=job.exception())
