@@ -97,7 +97,9 @@ def test_a_video_plays_in_the_widget(lab):
     facts = video.evaluate("(v) => ({duration: v.duration, width: v.videoWidth, height: v.videoHeight})")
     assert abs(facts["duration"] - 2) <= 0.2, facts
     assert (facts["width"], facts["height"]) == (320, 240), facts
-    video.hover()  # the player's controls show, as for a person watching
+    # The player's controls show, as for a person watching. Forced: in Debian's Chromium 150 a hit test at the
+    # playing video's centre inside JupyterLab's windowed notebook lands on its parent (not seen in a plain page).
+    video.hover(force=True)
     screenshot(widget, "video-playing--widget")
 
 
