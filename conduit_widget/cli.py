@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from conduit_widget._version import __version__
 from conduit_widget.files import destinations, media_suffix
+from conduit_widget.protocol import VIDEO_SECONDS
+from conduit_widget.server.profiles import PROFILES
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -39,6 +41,17 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return value
+
+
+def _video_seconds(text: str) -> int:
+    low, high = VIDEO_SECONDS
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected whole seconds from {low} to {high}, got {text!r}") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be from {low} to {high} seconds, got {text}")
     return value
 
 
@@ -76,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("--size", type=_size, metavar="WxH", help="e.g. 1024x1024")
     generate.add_argument("--n", type=_positive_int, help="number of images (images only; default 1)")
-    generate.add_argument("--duration", type=_positive_float, metavar="S", help="video length in seconds")
+    generate.add_argument("--duration", type=_video_seconds, metavar="S", help="video length in whole seconds, 1 to 60")
     generate.add_argument("--seed", type=_seed, metavar="N", help="seed, for a repeatable result")
     generate.add_argument(
         "--timeout", type=_positive_float, metavar="S", help="cancel the task if not done after S seconds"
@@ -110,19 +123,14 @@ def _server_options(parser: argparse.ArgumentParser, default_port: int = 5000) -
     )
     parser.add_argument("--speed", type=_positive_float, default=1.0, help="divide every delay by this (default 1)")
     parser.add_argument(
-        "--events",
-        choices=["conduit", "seed", "both"],
-        default="both",
-        help="hub event dialect: a real Conduit's, the seed document's, or both (default)",
+        "--profile",
+        choices=list(PROFILES),
+        default="default",
+        help="which real Conduit to imitate, strictly (docs/compatibility.md): the default takes conduit-2025.08's "
+        "requests and sends both its events and those of Conduit's JavaScript client docs",
     )
     parser.add_argument("--data-dir", type=Path, help="keep tasks and media here across restarts (default: temporary)")
     parser.add_argument("--rate-limit", type=int, metavar="N", help="allow N create requests a minute per key")
-    parser.add_argument(
-        "--routes",
-        choices=["conduit", "successor", "both"],
-        default="conduit",
-        help="media routes under /v1/ (knnlabs Conduit, default), /v1/conduit/ (its successor), or both",
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -224,10 +232,9 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         api_key=args.api_key,
         speed=args.speed,
-        events=args.events,
+        profile=args.profile,
         data_dir=args.data_dir,
         rate_limit_per_minute=args.rate_limit,
-        routes=args.routes,
         bench=getattr(args, "bench", False),
     )
 

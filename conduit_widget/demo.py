@@ -52,7 +52,7 @@ def run_demo(args: argparse.Namespace) -> int:
         "--port",
         str(port),
     ]
-    server_cmd += ["--speed", str(args.speed), "--events", args.events, "--routes", args.routes]
+    server_cmd += ["--speed", str(args.speed), "--profile", args.profile]
     if args.data_dir:
         server_cmd += ["--data-dir", str(args.data_dir)]
     # The key travels in the environment, never on a command line other users could read in `ps`.

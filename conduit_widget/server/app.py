@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from conduit_widget import protocol
 from conduit_widget.server.auth import RateLimiter, auth_middleware
@@ -14,8 +15,10 @@ from conduit_widget.server.config import ServerConfig
 from conduit_widget.server.context import ServerContext
 from conduit_widget.server.faults import FaultPlan
 from conduit_widget.server.hub.hubs import Hubs
+from conduit_widget.server.profiles import get_profile
 from conduit_widget.server.rest_images import image_routes
 from conduit_widget.server.rest_misc import misc_routes
+from conduit_widget.server.rest_tasks import task_routes
 from conduit_widget.server.rest_videos import video_routes
 from conduit_widget.server.runner import TaskRunner
 from conduit_widget.server.store import TaskStore
@@ -23,6 +26,18 @@ from conduit_widget.server.store import TaskStore
 CONTEXT = web.AppKey("context", ServerContext)
 SIMULATOR_HEADER = protocol.SIMULATOR_HEADER
 FAULTS = web.AppKey("faults", FaultPlan)
+
+
+@web.middleware
+async def _unmapped(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A path no route maps, or a method it does not take: ASP.NET's empty 404 and 405, before any key is asked for
+    (endpoint routing finds no endpoint, so no authorization runs)."""
+    missing = request.match_info.http_exception
+    if isinstance(missing, web.HTTPMethodNotAllowed):
+        return web.Response(status=405, headers={"Allow": ", ".join(sorted(missing.allowed_methods))})
+    if missing is not None:
+        return web.Response(status=404)
+    return await handler(request)
 
 
 def build_app(config: ServerConfig, base_url: str) -> web.Application:
@@ -33,24 +48,25 @@ def build_app(config: ServerConfig, base_url: str) -> web.Application:
         temp = tempfile.TemporaryDirectory(prefix="conduit-local-")
         data_dir = Path(temp.name)
     store = TaskStore(data_dir / "tasks.sqlite3")
-    hubs = Hubs(config, store.get)
+    profile = get_profile(config.profile)
+    hubs = Hubs(config, profile, store.get)
     media_dir = data_dir / "media"
-    runner = TaskRunner(config, store, hubs, media_dir)
-    ctx = ServerContext(config, store, hubs, runner, media_dir, RateLimiter(config.rate_limit_per_minute))
+    runner = TaskRunner(config, profile, store, hubs, media_dir)
+    ctx = ServerContext(config, profile, store, hubs, runner, media_dir, RateLimiter(config.rate_limit_per_minute))
 
     # Hub messages are capped separately; this caps REST bodies (aiohttp answers 413 past it).
     faults = FaultPlan()
+    public = ("/health", profile.media_files_route + "/")  # media are fetched by <img> and <video>, without a key
     app = web.Application(
-        middlewares=[auth_middleware(config.api_keys), faults.middleware()], client_max_size=config.max_body
+        middlewares=[_unmapped, auth_middleware(config.api_keys, public), faults.middleware()],
+        client_max_size=config.max_body,
     )
     app[CONTEXT] = ctx
     app[FAULTS] = faults
-    rest = image_routes(ctx) + video_routes(ctx)
-    if config.routes in ("successor", "both"):
-        # The successor gateway (nickna/Conduit) serves the same media routes under /v1/conduit/.
-        successor = [web.route(r.method, r.path.replace("/v1/", "/v1/conduit/", 1), r.handler) for r in rest]
-        rest = successor if config.routes == "successor" else rest + successor
-    app.add_routes(rest + hubs.routes() + misc_routes(ctx) + faults.routes())
+    routes = image_routes(ctx) + video_routes(ctx) + hubs.routes() + misc_routes(ctx) + faults.routes()
+    if profile.tasks_route is not None:
+        routes += task_routes(ctx)
+    app.add_routes(routes)
     if config.bench:
         app.add_routes(bench_routes(hubs))
 

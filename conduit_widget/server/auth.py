@@ -15,11 +15,6 @@ from conduit_widget.server.errors import unauthorized
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-# Open without a key: health checks, and media, which browsers fetch with <img>/<video> and so cannot
-# send headers; media live under unguessable task ids, as a real gateway's storage URLs do.
-PUBLIC_PREFIXES = ("/health", "/v1/media/")
-PUBLIC_PATHS = frozenset({"/"})
-
 
 def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
@@ -29,12 +24,13 @@ def request_key(request: web.Request) -> str | None:
     """The order knnlabs/Conduit's VirtualKeyAuthenticationHandler reads a key in."""
     if request.path.startswith("/hubs"):
         for name in ("access_token", "api_key"):
-            if request.query.get(name):
-                return request.query[name]
+            if name in request.query:
+                return request.query[name]  # present but empty is an empty key, not a reason to look further
     bearer = request.headers.get("Authorization", "")
-    if bearer[:7].lower() == "bearer " and bearer[7:].strip():
+    if bearer[:7].lower() == "bearer ":
         return bearer[7:].strip()
-    return request.headers.get("X-API-Key") or None
+    api_key = request.headers.get("X-API-Key")
+    return api_key.strip() if api_key is not None else None
 
 
 def request_owner(request: web.Request) -> str:
@@ -44,16 +40,19 @@ def request_owner(request: web.Request) -> str:
     return key_hash(key)
 
 
-def auth_middleware(keys: Iterable[str]) -> Middleware:
+def auth_middleware(keys: Iterable[str], public: tuple[str, ...]) -> Middleware:
+    """Every request needs a known key but those under a `public` prefix: health checks, and media, which browsers
+    fetch with <img>/<video> and so cannot send headers (media live under unguessable task ids, as a real gateway's
+    storage URLs do)."""
     owners = frozenset(key_hash(k) for k in keys)
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES):
+        if request.path.startswith(public):
             return await handler(request)
         key = request_key(request)
         if key is None or key_hash(key) not in owners:
-            return unauthorized()
+            return unauthorized(request.path)
         return await handler(request)
 
     return middleware

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 from conduit_widget import protocol
-from conduit_widget.protocol import Kind
+
+ModelKind = Literal["image", "video", "chat"]
 
 
 @dataclass(frozen=True)
 class Model:
     id: str
-    kind: Kind
+    kind: ModelKind
     listed: bool = True  # failure-injection models work but are not advertised
     slowdown: float = 1.0
 
@@ -20,10 +21,14 @@ class Model:
 _MODELS: Final = (
     Model("local-image", "image"),
     Model("local-video", "video"),
-    # Names from Conduit's own documentation, so the seed's examples run unchanged.
+    # Names from Conduit's own documentation, so the seed's examples run unchanged; dall-e-2 is what the Gateway
+    # takes when an image request names no model.
     Model("dall-e-3", "image"),
+    Model("dall-e-2", "image"),
     Model("gpt-image-1", "image"),
     Model("minimax-video", "video"),
+    # A real gateway lists its chat models beside the media ones: a model picker must tell them apart.
+    Model("gpt-4o-mini", "chat"),
 )
 TEST_FLAKY_MODEL: Final = "test-flaky"  # fails its first attempt only: a retried video (same task) then succeeds
 FAILURE_MODELS: Final = frozenset(
@@ -31,7 +36,7 @@ FAILURE_MODELS: Final = frozenset(
 )
 
 
-def find_model(name: str, kind: Kind) -> Model | None:
+def find_model(name: str, kind: ModelKind) -> Model | None:
     """The model called `name` that makes `kind`, or None: an unknown or wrong-kind model."""
     if name in FAILURE_MODELS:
         return Model(name, kind, listed=False, slowdown=10.0 if name == protocol.TEST_SLOW_MODEL else 1.0)

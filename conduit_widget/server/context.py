@@ -1,22 +1,26 @@
-"""What every route of one server shares."""
+"""What every route of one server shares: its profile, store, hubs and runner, and reading a request body."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import web
 
-from conduit_widget.protocol import Kind
+from conduit_widget.server import errors
 from conduit_widget.server.auth import RateLimiter, request_owner
+from conduit_widget.server.binding import BindingError, bind
 from conduit_widget.server.config import ServerConfig
 from conduit_widget.server.hub.hubs import Hubs
+from conduit_widget.server.profiles import Profile, RequestSchema
 from conduit_widget.server.runner import TaskRunner
 from conduit_widget.server.store import TaskRecord, TaskStore
 from conduit_widget.server.validation import CreateRequest
+
+# System.Text.Json's MaxDepth: MVC's JsonOptions set 32, the Gateway keeps the serializer's 64.
+_MAX_DEPTH: Final = {"mvc": 32, "gateway": 64}
 
 
 def origin(request: web.Request) -> str:
@@ -24,48 +28,59 @@ def origin(request: web.Request) -> str:
     return str(request.url.origin())
 
 
-class BodyError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+def _is_json(content_type: str) -> bool:
+    """The media types ASP.NET's JSON input formatter reads: application/json, text/json, application/*+json."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind in ("application/json", "text/json") or (kind.startswith("application/") and kind.endswith("+json"))
 
 
 @dataclass
 class ServerContext:
     config: ServerConfig
+    profile: Profile
     store: TaskStore
     hubs: Hubs
     runner: TaskRunner
     media_dir: Path
     limiter: RateLimiter
 
-    async def read_json(self, request: web.Request) -> Any:
-        """The request body as JSON; BodyError(413) if too large, BodyError(400) if not JSON."""
+    async def bound_body(self, request: web.Request, schema: RequestSchema) -> dict[str, Any] | web.Response:
+        """The body bound to `schema`, or the answer the profile's server gives a body it cannot bind."""
+        gateway = self.profile.json == "gateway"
+        if not _is_json(request.headers.get("Content-Type", "")):
+            return errors.unreadable_body(415) if gateway else errors.unsupported_media_type()
         if request.content_length is not None and request.content_length > self.config.max_body:
-            raise BodyError(413, f"The request body is larger than {self.config.max_body} bytes.")
+            return errors.unreadable_body(413) if gateway else web.Response(status=413)
         try:
             raw = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            raise BodyError(413, f"The request body is larger than {self.config.max_body} bytes.") from None
+            return errors.unreadable_body(413) if gateway else web.Response(status=413)
         try:
-            return json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise BodyError(400, f"The request body is not valid JSON: {exc}") from None
+            return bind(raw, schema, max_depth=_MAX_DEPTH[self.profile.json], not_blank=not gateway)
+        except BindingError as exc:
+            return errors.unreadable_body(400) if gateway else errors.validation_problem(exc.errors)
 
-    def owned_task(self, request: web.Request, kind: Kind) -> TaskRecord | None:
-        """The task named in the URL if the caller's key owns it: another key's task does not exist."""
+    def rate_limited(self, request: web.Request) -> web.Response | None:
+        wait = self.limiter.retry_after(request_owner(request))
+        if wait is None:
+            return None
+        assert self.config.rate_limit_per_minute is not None
+        return errors.rate_limited(self.profile, request.path, wait, self.config.rate_limit_per_minute)
+
+    def owned_task(self, request: web.Request) -> TaskRecord | None:
+        """The task named in the URL if the caller's key owns it: another key's task does not exist. No route checks
+        the task's kind (an image route answers for a video task of the same key, as 7c3fd76a's do)."""
         record = self.store.get(request.match_info["task_id"])
-        if record is None or record.owner != request_owner(request) or record.kind != kind:
+        if record is None or record.owner != request_owner(request):
             return None
         return record
 
     def create_task(self, request: web.Request, create: CreateRequest) -> TaskRecord:
         record = TaskRecord(
-            id=str(uuid.uuid4()),
+            id=f"task_{uuid.uuid4().hex}",  # HybridAsyncTaskService's ids: "task_" and a Guid's 32 hex digits
             kind=create.kind,
             owner=request_owner(request),
-            model=create.model.id,
+            model=create.model_name,
             prompt=create.prompt,
             params=create.params,
             base_url=origin(request),

@@ -18,7 +18,7 @@ from aiohttp import web
 from conduit_widget.protocol import KEY_PREFIX
 from conduit_widget.server.app import CONTEXT, FAULTS, build_app
 from conduit_widget.server.auth import RedactingAccessLogger
-from conduit_widget.server.config import Events, Routes, ServerConfig
+from conduit_widget.server.config import ServerConfig
 from conduit_widget.server.faults import Fault, FaultMode
 from conduit_widget.server.store import TaskRecord
 
@@ -42,7 +42,9 @@ class LocalConduit:
 
     ``async with LocalConduit() as server:`` runs it on the current event loop (a notebook's included);
     ``with LocalConduit() as server:`` runs it on a loop of its own in a background thread.
-    ``port=0`` picks a free port; ``base_url`` is known as soon as the object starts.
+    ``port=0`` picks a free port; ``base_url`` is known as soon as the object starts. ``profile`` picks which real
+    server to be (`conduit_widget.server.profiles`): ``default``, ``conduit-2025.08``, ``conduit-gateway`` or
+    ``js-client-docs``.
     """
 
     def __init__(
@@ -53,12 +55,11 @@ class LocalConduit:
         api_key: str | None = None,
         extra_keys: tuple[str, ...] = (),
         speed: float = 1.0,
-        events: Events = "both",
+        profile: str = "default",
         data_dir: str | Path | None = None,
         rate_limit_per_minute: int | None = None,
-        keepalive_interval: float = 15.0,
-        client_timeout: float = 60.0,
-        routes: Routes = "conduit",
+        keepalive_interval: float | None = None,
+        client_timeout: float | None = None,
         bench: bool = False,
     ) -> None:
         if data_dir is not None and not isinstance(data_dir, str | os.PathLike):
@@ -69,12 +70,11 @@ class LocalConduit:
             port=port,
             api_keys=(self._api_key, *(check_key(k) for k in extra_keys)),
             speed=speed,
-            events=events,
+            profile=profile,
             data_dir=Path(data_dir) if data_dir is not None else None,
             rate_limit_per_minute=rate_limit_per_minute,
             keepalive_interval=keepalive_interval,
             client_timeout=client_timeout,
-            routes=routes,
             bench=bench,
         )
         self._socket: socket.socket | None = None
@@ -99,7 +99,7 @@ class LocalConduit:
 
     def __repr__(self) -> str:
         where = self.base_url if self._socket is not None else "not started"
-        return f"<LocalConduit {where} speed={self.config.speed:g} events={self.config.events}>"
+        return f"<LocalConduit {where} speed={self.config.speed:g} profile={self.config.profile}>"
 
     # -- on the current event loop -------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""``/v1/images/generations/...``: OpenAI-shaped errors, snake_case bodies (knnlabs ImagesController)."""
+"""The async image routes: errors in the OpenAI shape on every version (ImagesController.Async.cs at 7c3fd76a,
+ImagesEndpoints.Async.cs in the Gateway)."""
 
 from __future__ import annotations
 
@@ -6,51 +7,65 @@ from aiohttp import web
 
 from conduit_widget import protocol
 from conduit_widget.server import views
-from conduit_widget.server.auth import request_owner
-from conduit_widget.server.context import BodyError, ServerContext, origin
-from conduit_widget.server.errors import openai_error, rate_limited, validation_problem
-from conduit_widget.server.validation import InvalidRequest, parse_create
+from conduit_widget.server.context import ServerContext, origin
+from conduit_widget.server.errors import openai_error
+from conduit_widget.server.validation import Refusal, check_create
 
-
-def _not_found() -> web.Response:
-    return openai_error(404, "Task not found", code="not_found", param="task_id")
+# After a task ended, its cancel is refused with this, whichever way it ended (a timed-out task may be "cancelled").
+_ENDED = frozenset({protocol.COMPLETED, protocol.FAILED, protocol.CANCELLED})
 
 
 def image_routes(ctx: ServerContext) -> list[web.RouteDef]:
+    profile = ctx.profile
+    gateway = profile.json == "gateway"
+
+    def error(status: int, message: str, code: str, param: str | None = None) -> web.Response:
+        return openai_error(status, message, code=code, param=param, omit_null_param=gateway)
+
+    def refused(refusal: Refusal, model: str) -> web.Response:
+        if refusal.reason == "missing_prompt":  # reached on the Gateway only: MVC refused it while binding
+            return error(400, "Prompt is required", "missing_parameter", "prompt")
+        if refusal.reason == "missing_model":
+            return error(400, "Model is required", "missing_parameter", "model")
+        if refusal.reason == "unsupported_model":
+            return error(400, f"Model {model} does not support image generation", "unsupported_model", "model")
+        return error(400, refusal.message, "invalid_parameter", refusal.field)  # a local model's own limit
+
     async def create(request: web.Request) -> web.Response:
+        body = await ctx.bound_body(request, profile.image_request)
+        if isinstance(body, web.Response):
+            return body
         try:
-            body = await ctx.read_json(request)
-        except BodyError as exc:
-            if exc.status == 413:
-                return openai_error(413, exc.message, code="request_too_large")
-            return validation_problem("$", exc.message)
-        try:
-            create = parse_create("image", body)
-        except InvalidRequest as exc:
-            return openai_error(400, exc.message, code=exc.code, param=exc.field)
-        wait = ctx.limiter.retry_after(request_owner(request))
-        if wait is not None:
-            return rate_limited(wait)
+            create = check_create(profile, "image", body)
+        except Refusal as refusal:
+            return refused(refusal, str(body.get("model") or ""))
+        limited = ctx.rate_limited(request)
+        if limited is not None:
+            return limited
         record = ctx.create_task(request, create)
-        return web.json_response(views.image_created(record, origin(request)), status=202)
+        return web.json_response(views.image_created(profile, record, origin(request)), status=202)
+
+    def not_found() -> web.Response:
+        return error(404, "Task not found", "not_found", "task_id")
 
     async def status(request: web.Request) -> web.Response:
-        record = ctx.owned_task(request, "image")
+        record = ctx.owned_task(request)
         if record is None:
-            return _not_found()
-        return web.json_response(views.image_status(record, origin(request)))
+            return not_found()
+        return web.json_response(views.image_status(profile, record, origin(request)))
 
     async def cancel(request: web.Request) -> web.Response:
-        record = ctx.owned_task(request, "image")
+        record = ctx.owned_task(request)
         if record is None:
-            return _not_found()
-        if record.is_terminal:
-            return openai_error(400, f"Cannot cancel a task that is already {record.status}.", code="invalid_operation")
-        ctx.runner.cancel(record, "Cancelled by the user")
+            return not_found()
+        if record.status in _ENDED:
+            return error(400, "Task has already completed", "invalid_operation")
+        ctx.runner.cancel(record, "Cancelled by user request")
         return web.json_response({"message": "Task cancellation requested", "task_id": record.id})
 
+    routes = profile.routes
     return [
-        web.post(protocol.IMAGE_CREATE, create),
-        web.get(protocol.IMAGE_STATUS, status),
-        web.delete(protocol.IMAGE_CANCEL, cancel),
+        web.post(routes["image_create"], create),
+        web.get(routes["image_status"], status),
+        web.delete(routes["image_cancel"], cancel),
     ]

@@ -3,6 +3,11 @@
 Pacing is asyncio sleeps divided by the server's speed; the rendering itself (Pillow, PyAV) runs in worker
 threads so the event loop keeps serving hubs and routes meanwhile. State changes are saved to the store
 before they are announced, so a client that polls after an event never sees an older state.
+
+Which steps are announced, and in which words, is the profile's: a sampler's every step (the local models'
+own cadence), a start and each stored image (7c3fd76a), or a start alone (the Gateway's images); for videos,
+frame counts (the local models), MiniMax's status words (the only provider 7c3fd76a reports progress for), or
+the provider's words with frame counts (the Gateway).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from conduit_widget.server.catalogue import TEST_FLAKY_MODEL, find_model
 from conduit_widget.server.config import ServerConfig
 from conduit_widget.server.hub.hubs import Hubs
 from conduit_widget.server.media import VideoWriter, render_image
+from conduit_widget.server.profiles import Profile
 from conduit_widget.server.store import TaskRecord, TaskStore, utcnow
 
 log = logging.getLogger(__name__)
@@ -31,6 +37,9 @@ VIDEO_SETUP_SECONDS: Final = 1.5
 VIDEO_SECONDS_PER_SECOND: Final = 3.25  # a 4 s clip takes about 15 s at speed 1
 FAIL_AT: Final = 0.4  # test-fail gives up this far in
 HANG_AT: Final = 0.5  # test-hang stops here
+MAX_RETRIES: Final = 3  # AsyncTask.MaxRetries' default
+# MiniMax's status words and the progress 7c3fd76a reports for each (MiniMaxClient.Videos.cs); "Processing" climbs.
+_MINIMAX_STEPS: Final = (("Preparing", 10), ("Queueing", 20), ("Pending", 30))
 
 
 class _Failure(Exception):
@@ -41,8 +50,9 @@ class _Failure(Exception):
 
 
 class TaskRunner:
-    def __init__(self, config: ServerConfig, store: TaskStore, hubs: Hubs, media_dir: Path) -> None:
+    def __init__(self, config: ServerConfig, profile: Profile, store: TaskStore, hubs: Hubs, media_dir: Path) -> None:
         self._config = config
+        self._profile = profile
         self._store = store
         self._hubs = hubs
         self._media_dir = media_dir
@@ -69,12 +79,16 @@ class TaskRunner:
         return len(unfinished)
 
     def cancel(self, record: TaskRecord, reason: str) -> None:
+        """Stop the task and record it cancelled, announced as the profile's server announces it (or not at all)."""
+        if record.status == protocol.CANCELLED:
+            return
         task = self._running.pop(record.id, None)
         if task is not None:
             task.cancel()
         record.status, record.message, record.completed_at = protocol.CANCELLED, reason, utcnow()
+        record.error = reason  # kept as the real servers keep it; only the video route shows it
         self._store.save(record)
-        self._publish(record, events.cancelled(record, self._config.events, reason))
+        self._publish(record, events.cancelled(self._profile, record))
 
     async def close(self) -> None:
         """Stop work without marking tasks cancelled: a restart on the same data dir resumes them."""
@@ -92,6 +106,13 @@ class TaskRunner:
         slowdown = model.slowdown if model else 1.0
         try:
             await self._sleep(QUEUE_SECONDS, slowdown)
+            if model is None:  # taken without a check (the Gateway's videos), refused by the orchestrator
+                raise _Failure(
+                    f"Model '{record.model}' is not configured or mapped to a provider. Please check your model "
+                    "configuration.",
+                    "MODEL_NOT_FOUND",
+                    retryable=False,
+                )
             record.status, record.started_at, record.progress = protocol.PROCESSING, utcnow(), 0
             record.message = "Starting"
             self._store.save(record)
@@ -103,7 +124,7 @@ class TaskRunner:
             record.status, record.error, record.error_code = protocol.FAILED, str(failure), failure.code
             record.is_retryable, record.completed_at = failure.retryable, utcnow()
             self._store.save(record)
-            self._publish(record, events.failed(record, self._config.events, self._config.max_retries))
+            self._publish(record, events.failed(self._profile, record, MAX_RETRIES))
             return
         except asyncio.CancelledError:
             raise
@@ -116,18 +137,20 @@ class TaskRunner:
             )
             record.is_retryable, record.completed_at = True, utcnow()
             self._store.save(record)
-            self._publish(record, events.failed(record, self._config.events, self._config.max_retries))
+            self._publish(record, events.failed(self._profile, record, MAX_RETRIES))
             return
         record.status, record.progress, record.completed_at = protocol.COMPLETED, 100, utcnow()
         record.message = "Completed"
         assert record.started_at is not None
         record.media_info["generation_seconds"] = round((record.completed_at - record.started_at).total_seconds(), 3)
         self._store.save(record)
-        self._publish(record, events.completed(record, self._config.events))
+        self._publish(record, events.completed(self._profile, record))
 
     async def _run_image(self, record: TaskRecord, slowdown: float) -> None:
         n, steps = record.params["n"], IMAGE_STEPS
-        self._progress(record, "processing", 0, n, percent=0, message="Starting")
+        cadence = self._profile.image_progress
+        # Every version announces the start; 7c3fd76a's says nothing more than that it started.
+        self._progress(record, "processing", 0, n, percent=0, message="Starting" if cadence == "steps" else None)
         for index in range(n):
             for step in range(1, steps + 1):
                 await self._sleep(IMAGE_SECONDS / steps, slowdown)
@@ -142,6 +165,7 @@ class TaskRunner:
                     n,
                     percent=int(99 * fraction),
                     message=f"Sampling step {step}/{steps}{suffix}",
+                    announce=cadence == "steps",
                 )
             png = await asyncio.to_thread(
                 render_image,
@@ -154,13 +178,16 @@ class TaskRunner:
             name = f"image-{index}.png"
             await self._write(record, name, png)
             record.media.append(name)
+            # The real orchestrator's storage poller: each stored image, as a share of them all.
+            percent = record.progress if cadence == "steps" else (index + 1) * 100 // n
             self._progress(
                 record,
                 "storing",
                 index + 1,
                 n,
-                percent=record.progress,
+                percent=percent,
                 message=f"Processed {index + 1} of {n} images",
+                announce=cadence != "start-only",
             )
 
     async def _run_video(self, record: TaskRecord, slowdown: float) -> None:
@@ -175,11 +202,11 @@ class TaskRunner:
         )
         total = writer.total_frames
         estimate = (VIDEO_SETUP_SECONDS + VIDEO_SECONDS_PER_SECOND * params["duration"]) * slowdown
-        self._publish(record, events.started(record, self._config.events, estimate / self._config.speed))
+        self._publish(record, events.started(self._profile, record, estimate / self._config.speed))
         try:
-            self._progress(record, "initializing", 0, total, percent=0, message="Loading the local video model")
+            self._video_progress(record, "initializing", 0, total, percent=0, message="Loading the local video model")
             await self._sleep(VIDEO_SETUP_SECONDS, slowdown)
-            self._progress(record, "initializing", 0, total, percent=5, message="Model ready")
+            self._video_progress(record, "initializing", 0, total, percent=5, message="Model ready")
             chunks = max(8, round(params["duration"] * 4))
             per_chunk = VIDEO_SECONDS_PER_SECOND * params["duration"] / chunks
             per_write = -(-total // chunks)  # ceiling division
@@ -188,7 +215,7 @@ class TaskRunner:
                 await asyncio.to_thread(writer.write_frames, per_write)
                 fraction = writer.frames_written / total
                 await self._inject(record, fraction)
-                self._progress(
+                self._video_progress(
                     record,
                     "processing_frames",
                     writer.frames_written,
@@ -197,11 +224,11 @@ class TaskRunner:
                     message=f"Rendered frame {writer.frames_written} of {total}",
                 )
                 await self._sleep(max(0.0, per_chunk - (time.monotonic() - started) * self._config.speed), slowdown)
-            self._progress(record, "encoding", total, total, percent=92, message="Encoding H.264")
+            self._video_progress(record, "encoding", total, total, percent=92, message="Encoding H.264")
             video = await asyncio.to_thread(writer.finish)
         finally:
             writer.close()
-        self._progress(record, "finalizing", total, total, percent=97, message="Storing the video")
+        self._video_progress(record, "finalizing", total, total, percent=97, message="Storing the video")
         await self._write(record, "video.mp4", video.data)
         await self._write(record, "poster.png", video.poster_png)
         record.media, record.poster = ["video.mp4"], "poster.png"
@@ -215,10 +242,37 @@ class TaskRunner:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _progress(self, record: TaskRecord, stage: str, done: int, total: int, *, percent: int, message: str) -> None:
+    def _progress(
+        self,
+        record: TaskRecord,
+        stage: str,
+        done: int | None,
+        total: int | None,
+        *,
+        percent: int,
+        message: str | None,
+        announce: bool = True,
+    ) -> None:
         # Progress lives in memory only: a restart begins the task again, so persisting it buys nothing.
         record.progress, record.message, record.updated_at = percent, message, utcnow()
-        self._publish(record, events.progress(record, self._config.events, stage=stage, done=done, total=total))
+        if announce:
+            self._publish(record, events.progress(self._profile, record, stage=stage, done=done, total=total))
+
+    def _video_progress(
+        self, record: TaskRecord, phase: str, done: int, total: int, *, percent: int, message: str
+    ) -> None:
+        """One step of a video, in the words of the profile's server."""
+        mode = self._profile.video_progress
+        if mode == "frames":
+            self._progress(record, phase, done, total, percent=percent, message=message)
+        elif mode == "provider":  # the Gateway passes on what the provider says, with its frame counts
+            self._progress(record, "processing", done, total, percent=percent, message="Video generation processing")
+        else:  # what MiniMax's polls say: a few fixed steps, then "Processing" from 30 to 90, without frames
+            status, share = (
+                ("Processing", 30 + (percent - 5) * 60 // 85) if percent > 5 else _MINIMAX_STEPS[percent // 5]
+            )
+            share = min(90, max(share, record.progress))
+            self._progress(record, status, None, None, percent=share, message=f"Video generation {status.lower()}")
 
     async def _inject(self, record: TaskRecord, fraction: float) -> None:
         if record.model == protocol.TEST_FAIL_MODEL and fraction >= FAIL_AT:

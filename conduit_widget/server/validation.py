@@ -1,114 +1,116 @@
-"""Turning a create request's JSON body into checked generation parameters."""
+"""What a create request must satisfy once its body has bound: the server's own checks, then the local models'.
+
+The server's checks are the real ones, in the real order (ImagesController.Async.cs and VideoGenerationService
+.Validation.cs at 7c3fd76a; ImagesEndpoints.Async.cs and VideosEndpoints.cs in the Gateway). A refusal names its
+reason, and each route words it as its server does. The local models then check what they can render (sizes,
+how many, how long), as a real provider would; the real server has no such limits of its own.
+"""
 
 from __future__ import annotations
 
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final, Literal
 
 from conduit_widget.protocol import Kind
 from conduit_widget.server.catalogue import Model, find_model
+from conduit_widget.server.media import MAX_FPS, MAX_IMAGE_SIDE, MIN_IMAGE_SIDE
+from conduit_widget.server.profiles import VIDEO_FPS, VIDEO_SECONDS, Profile
 
-_SIZE = re.compile(r"^(\d{2,4})x(\d{2,4})$")
-MIN_SIDE, MAX_SIDE = 64, 2048
-MAX_PROMPT = 4000
-MAX_IMAGES = 10
-MAX_VIDEO_SECONDS = 30.0
+_SIZE: Final = re.compile(r"^(\d{1,5})x(\d{1,5})$")
+MAX_PROMPT: Final = 4000
+MAX_IMAGES: Final = 10
+Reason = Literal["missing_prompt", "missing_model", "unsupported_model", "duration_range", "fps_range", "local_limit"]
 
 
-class InvalidRequest(Exception):
-    """A create request the server refuses; each route words it in its own error shape."""
+class Refusal(Exception):
+    """A create request refused after binding; `message` is the local model's own words for a local limit."""
 
-    def __init__(self, field: str, message: str, code: str = "invalid_parameter") -> None:
-        super().__init__(message)
+    def __init__(self, reason: Reason, field: str, message: str = "") -> None:
+        super().__init__(message or reason)
+        self.reason = reason
         self.field = field
         self.message = message
-        self.code = code
 
 
 @dataclass(frozen=True)
 class CreateRequest:
     kind: Kind
-    model: Model
+    model_name: str
+    model: Model | None  # None: a model the server took without knowing it (the Gateway's videos), to fail later
     prompt: str
     params: dict[str, Any]
 
 
-def parse_create(kind: Kind, body: Any) -> CreateRequest:
-    if not isinstance(body, dict):
-        raise InvalidRequest("$", "The request body must be a JSON object.", "invalid_request")
-    prompt = _required_text(body, "prompt", "Prompt")
-    if len(prompt) > MAX_PROMPT:
-        raise InvalidRequest("prompt", f"Prompt is too long: {len(prompt)} characters, at most {MAX_PROMPT}.")
-    model_name = _required_text(body, "model", "Model")
+def check_create(profile: Profile, kind: Kind, body: dict[str, Any]) -> CreateRequest:
+    """`body` as `binding.bind` returned it; raises Refusal."""
+    prompt: str | None = body.get("prompt")
+    model_name: str | None = body.get("model")
+    if kind == "image" and model_name is None and profile.image_default_model is not None:
+        model_name = profile.image_default_model  # the Gateway: `request.Model ?? "dall-e-2"`
+    # MVC has refused blank ones already (implicit [Required]); the Gateway's handlers check them here.
+    if not prompt or not prompt.strip():
+        raise Refusal("missing_prompt", "prompt")
+    if not model_name or not model_name.strip():
+        raise Refusal("missing_model", "model")
     model = find_model(model_name, kind)
-    if model is None:
-        raise InvalidRequest(
-            "model", f"Model '{model_name}' is not a {kind} generation model here.", "unsupported_model"
-        )
-    seed = _integer(body, "seed", secrets.randbelow(2**31), 0, 2**31 - 1)
+    if model is None and (kind == "image" or profile.video_model_checked_at_create):
+        raise Refusal("unsupported_model", "model")
+    if kind == "video":
+        _in_range(body.get("duration"), VIDEO_SECONDS, "duration_range", "duration")
+        _in_range(body.get("fps"), VIDEO_FPS, "fps_range", "fps")
+    return CreateRequest(kind, model_name, model, prompt, _local_params(kind, prompt, body))
+
+
+def _in_range(value: int | None, bounds: tuple[int, int], reason: Reason, field: str) -> None:
+    if value is not None and not bounds[0] <= value <= bounds[1]:
+        raise Refusal(reason, field)
+
+
+def _local_params(kind: Kind, prompt: str, body: dict[str, Any]) -> dict[str, Any]:
+    """What the local models make of the request, refused with their own words where they cannot render it."""
+    if len(prompt) > MAX_PROMPT:
+        raise Refusal("local_limit", "prompt", f"Prompt is too long: {len(prompt)} characters, at most {MAX_PROMPT}.")
+    seed = body.get("seed")
+    params: dict[str, Any] = {"seed": seed if isinstance(seed, int) and seed >= 0 else secrets.randbelow(2**31)}
+    # A count below 1 is taken as 1, as the real orchestrator's parameter validator does.
+    n = max(1, body.get("n", 1))
     if kind == "image":
+        if n > MAX_IMAGES:
+            raise Refusal(
+                "local_limit", "n", f"The local image models make at most {MAX_IMAGES} images a request, got {n}."
+            )
+        params.update(n=n, b64=body.get("response_format") == "b64_json")
         default_size = "1024x1024"
-        n = _integer(body, "n", 1, 1, MAX_IMAGES)
-        fmt = body.get("response_format") or "url"
-        if fmt != "url":
-            raise InvalidRequest("response_format", f"response_format '{fmt}' is not supported; use 'url'.")
-        params: dict[str, Any] = {"n": n, "seed": seed}
     else:
+        if n != 1:
+            raise Refusal("local_limit", "n", f"The local video models make one video a request, got n={n}.")
+        fps = body.get("fps") or 24
+        if fps > MAX_FPS:
+            raise Refusal(
+                "local_limit", "fps", f"The local video models render at most {MAX_FPS} frames a second, got {fps}."
+            )
+        params.update(n=1, duration=body.get("duration") or 4, fps=fps)
         default_size = "640x360"
-        if body.get("n", 1) != 1:
-            raise InvalidRequest("n", f"Only one video per request is supported, got n={body['n']!r}.")
-        duration = _number(body, "duration", 4.0, 0.5, MAX_VIDEO_SECONDS)
-        fps = _integer(body, "fps", 24, 1, 60)
-        params = {"n": 1, "seed": seed, "duration": duration, "fps": fps}
     width, height = _size(body.get("size"), default_size, even=kind == "video")
     params.update(size=f"{width}x{height}", width=width, height=height)
     for key in ("quality", "style", "user"):
         if isinstance(body.get(key), str):
             params[key] = body[key]
-    return CreateRequest(kind, model, prompt, params)
+    return params
 
 
-def _required_text(body: dict[str, Any], key: str, label: str) -> str:
-    value = body.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise InvalidRequest(key, f"{label} is required", "missing_parameter")
-    if not isinstance(value, str):
-        raise InvalidRequest(key, f"{label} must be a string, got {type(value).__name__}.")
-    return value
-
-
-def _integer(body: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
-    value = body.get(key)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-        raise InvalidRequest(key, f"'{key}' must be a whole number, got {value!r}.")
-    if not low <= value <= high:
-        raise InvalidRequest(key, f"'{key}' must be between {low} and {high}, got {value}.")
-    return int(value)
-
-
-def _number(body: dict[str, Any], key: str, default: float, low: float, high: float) -> float:
-    value = body.get(key)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidRequest(key, f"'{key}' must be a number, got {value!r}.")
-    if not low <= value <= high:
-        raise InvalidRequest(key, f"'{key}' must be between {low:g} and {high:g}, got {value}.")
-    return float(value)
-
-
-def _size(value: Any, default: str, *, even: bool) -> tuple[int, int]:
-    text = default if value is None else value
-    match = _SIZE.match(text) if isinstance(text, str) else None
+def _size(value: str | None, default: str, *, even: bool) -> tuple[int, int]:
+    text = value or default
+    match = _SIZE.match(text)
     if match is None:
-        raise InvalidRequest("size", f"'size' must look like '1024x1024', got {value!r}.")
+        raise Refusal("local_limit", "size", f"'size' must look like '1024x1024', got {value!r}.")
     width, height = int(match[1]), int(match[2])
-    if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
-        raise InvalidRequest("size", f"'size' sides must be {MIN_SIDE} to {MAX_SIDE} pixels, got {text}.")
+    if not (MIN_IMAGE_SIDE <= width <= MAX_IMAGE_SIDE and MIN_IMAGE_SIDE <= height <= MAX_IMAGE_SIDE):
+        raise Refusal(
+            "local_limit", "size", f"'size' sides must be {MIN_IMAGE_SIDE} to {MAX_IMAGE_SIDE} pixels, got {text}."
+        )
     if even and (width % 2 or height % 2):
-        raise InvalidRequest("size", f"video 'size' must have even sides (H.264), got {text}.")
+        raise Refusal("local_limit", "size", f"video 'size' must have even sides (H.264), got {text}.")
     return width, height

@@ -10,6 +10,7 @@
 //                                                // ?access_token= in the hub URL, as a browser's WebSocket sends it
 //   skipNegotiation: true | false,               // true: WebSockets straight away
 //   protocol: "json" | "messagepack",
+//   transport: "WebSockets" | "ServerSentEvents" | "LongPolling",   // optional, WebSockets by default
 //   events: ["ImageGenerationProgress", ...],    // client methods to register and record
 //   probeKeys: ["condt_wrong..."],               // optional: first try to start with each of these (expected to fail)
 //   timeoutMs: 20000,                            // optional: overall limit of this process
@@ -67,7 +68,7 @@ const logger = {
 function build(key) {
   const options = {
     skipNegotiation: Boolean(config.skipNegotiation),
-    transport: signalR.HttpTransportType.WebSockets,
+    transport: signalR.HttpTransportType[config.transport ?? "WebSockets"],
   };
   if (config.keyVia === "factory") {
     options.accessTokenFactory = () => key;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -32,9 +33,9 @@ async def raw(
         yield ws
 
 
-async def receive_until(ws: aiohttp.ClientWebSocketResponse, kind: int) -> dict:
+async def receive_until(ws: aiohttp.ClientWebSocketResponse, kind: int, timeout: float = 5) -> dict:
     while True:
-        for message in frames(await ws.receive_str(timeout=5)):
+        for message in frames(await ws.receive_str(timeout=timeout)):
             if message["type"] == kind:
                 return message
 
@@ -47,11 +48,37 @@ async def test_negotiate_v1_hands_out_a_secret_token_and_v0_does_not(conduit):
             v1 = await response.json()
         async with session.post(url) as response:
             v0 = await response.json()
+        async with session.post(url + "?negotiateVersion=7") as response:
+            v7 = await response.json()
+        async with session.post(url + "?negotiateVersion=one") as response:
+            bad = (response.status, await response.json())
+    assert list(v1) == ["negotiateVersion", "connectionId", "connectionToken", "availableTransports"]
     assert v1["negotiateVersion"] == 1
     assert v1["connectionToken"] != v1["connectionId"]
-    assert v1["availableTransports"] == [{"transport": "WebSockets", "transferFormats": ["Text", "Binary"]}]
+    # Every transport the real server offers, with the formats ASP.NET gives each.
+    assert v1["availableTransports"] == [
+        {"transport": "WebSockets", "transferFormats": ["Text", "Binary"]},
+        {"transport": "ServerSentEvents", "transferFormats": ["Text"]},
+        {"transport": "LongPolling", "transferFormats": ["Text", "Binary"]},
+    ]
     assert v0["negotiateVersion"] == 0
     assert "connectionToken" not in v0
+    assert v7["negotiateVersion"] == 1  # a newer client is answered in the server's own version
+    assert bad == (200, {"error": "The client requested a non-integer protocol version."})
+
+
+@pytest.mark.parametrize(("accept", "transport"), [("text/event-stream", "ServerSentEvents"), ("*/*", "LongPolling")])
+async def test_a_transport_listed_but_not_served_is_refused_clearly(conduit, accept, transport):
+    headers = {"Authorization": f"Bearer {conduit.api_key}", "Accept": accept}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        hub = conduit.base_url + "/hubs/image-generation"
+        async with session.get(hub) as response:
+            assert (response.status, await response.text()) == (400, "Connection ID required")
+        async with session.post(hub + "/negotiate?negotiateVersion=1") as response:
+            token = (await response.json())["connectionToken"]
+        async with session.get(hub, params={"id": token}) as response:
+            assert response.status == 404
+            assert (await response.text()).startswith(f"{transport} transport not supported by this end point type")
 
 
 async def test_a_connection_id_works_once_and_an_unknown_one_is_404(conduit):
@@ -71,13 +98,29 @@ async def test_a_connection_id_works_once_and_an_unknown_one_is_404(conduit):
         assert unknown.value.status == 404
 
 
-@pytest.mark.parametrize(("version", "accepted"), [(0, True), (1, True), (2, False), ('"1"', False)])
-async def test_protocol_versions_up_to_the_servers_own_are_accepted_as_aspnet_accepts_them(conduit, version, accepted):
-    # signalrcore sends its negotiate version (0) here; ASP.NET's JsonHubProtocol takes any version <= 1.
+@pytest.mark.parametrize(
+    ("version", "answer"),
+    [
+        (0, {}),
+        (1, {}),
+        (2, {}),  # .NET 8 and 9 speak version 2 (stateful reconnect) and take any version up to it
+        (3, {"error": "The server does not support version 3 of the 'json' protocol."}),
+        ('"1"', {"error": "An unexpected error occurred during connection handshake."}),
+    ],
+)
+async def test_protocol_versions_up_to_the_servers_own_are_accepted_as_aspnet_accepts_them(conduit, version, answer):
     async with raw(conduit, handshake=False) as ws:
         await ws.send_str('{"protocol":"json","version":' + str(version) + "}" + RS)
+        assert frames(await ws.receive_str(timeout=5)) == [answer]
+
+
+@pytest.mark.parametrize("handshake", ['{"protocol":"json"}', '{"version":1}', "[1]", "nonsense"])
+async def test_a_malformed_handshake_is_refused_without_details(conduit, handshake):
+    async with raw(conduit, handshake=False) as ws:
+        await ws.send_str(handshake + RS)
         answer = frames(await ws.receive_str(timeout=5))
-        assert (answer == [{}]) is accepted, answer
+        assert answer == [{"error": "An unexpected error occurred during connection handshake."}]
+        assert (await ws.receive(timeout=5)).type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
 
 
 async def test_an_unknown_protocol_is_refused_in_the_handshake(conduit):
@@ -85,6 +128,20 @@ async def test_an_unknown_protocol_is_refused_in_the_handshake(conduit):
         await ws.send_str('{"protocol":"xml","version":1}' + RS)
         assert frames(await ws.receive_str(timeout=5)) == [{"error": "The protocol 'xml' is not supported."}]
         assert (await ws.receive(timeout=5)).type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+
+@pytest.mark.parametrize("profile", ["conduit-2025.08", "js-client-docs"])
+async def test_a_messagepack_handshake_is_refused_by_a_json_only_server(profile):
+    async with LocalConduit(speed=100, profile=profile) as server, raw(server, handshake=False) as ws:
+        await ws.send_str('{"protocol":"messagepack","version":1}' + RS)
+        assert frames(await ws.receive_str(timeout=5)) == [{"error": "The protocol 'messagepack' is not supported."}]
+        assert (await ws.receive(timeout=5)).type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+
+async def test_protocol_names_are_matched_ignoring_case(conduit):
+    async with raw(conduit, handshake=False) as ws:
+        await ws.send_str('{"protocol":"JSON","version":1}' + RS)
+        assert frames(await ws.receive_str(timeout=5)) == [{}]
 
 
 async def test_messages_can_follow_the_handshake_in_the_same_frame(conduit):
@@ -96,26 +153,99 @@ async def test_messages_can_follow_the_handshake_in_the_same_frame(conduit):
         assert completion["error"].endswith("HubException: Method does not exist.")
 
 
-async def test_invocation_errors_are_worded_as_aspnet_words_them(conduit):
+async def test_invocation_errors_are_worded_as_a_production_aspnet_words_them(conduit):
     async with raw(conduit) as ws:
         calls = [
             {"type": 1, "invocationId": "a", "target": "SubscribeToTask", "arguments": ["x", "y"]},
             {"type": 1, "invocationId": "b", "target": "SubscribeToTask", "arguments": [42]},
             {"type": 1, "target": "NoSuchMethod", "arguments": []},  # non-blocking: no answer at all
             {"type": 1, "invocationId": "c", "target": "SubscribeToRequest", "arguments": ["x"]},  # video only
+            {"type": 4, "invocationId": "d", "target": "SubscribeToTask", "arguments": ["x"]},
+            {"type": 1, "invocationId": "e", "target": "subscribetotask", "arguments": ["nope"]},  # any case
         ]
         await ws.send_str("".join(json.dumps(c) + RS for c in calls))
         answers = {}
-        while len(answers) < 3:
+        while len(answers) < 5:
             for message in frames(await ws.receive_str(timeout=5)):
                 if message["type"] == 3:
                     answers[message["invocationId"]] = message["error"]
-        assert answers["a"] == (
-            "Failed to invoke 'SubscribeToTask' due to an error on the server. "
-            "InvalidDataException: Invocation provides 2 argument(s) but target expects 1."
+        # Detailed errors are off outside Development: a binding failure says no more than this.
+        assert answers["a"] == answers["b"] == "Failed to invoke 'SubscribeToTask' due to an error on the server."
+        assert answers["c"] == (
+            "Failed to invoke 'SubscribeToRequest' due to an error on the server. HubException: Method does not exist."
         )
-        assert "Error binding arguments" in answers["b"]
-        assert answers["c"].endswith("HubException: Method does not exist.")
+        assert answers["d"] == (
+            "The client attempted to invoke the non-streaming 'SubscribeToTask' method with a streaming invocation."
+        )
+        assert answers["e"] == (
+            "An unexpected error occurred invoking 'subscribetotask' on the server. HubException: Unauthorized access "
+            "to task"
+        )
+
+
+async def test_a_method_that_returns_nothing_completes_with_a_null_result(conduit):
+    async with (
+        aiohttp.ClientSession(headers={"Authorization": f"Bearer {conduit.api_key}"}) as http,
+        http.post(
+            conduit.base_url + "/v1/images/generations/async",
+            json={"prompt": "a", "model": "dall-e-3", "size": "64x64"},
+        ) as response,
+    ):
+        task_id = (await response.json())["task_id"]
+    async with raw(conduit) as ws:
+        await ws.send_str(
+            json.dumps({"type": 1, "invocationId": "7", "target": "SubscribeToTask", "arguments": [task_id]}) + RS
+        )
+        assert await receive_until(ws, 3) == {"type": 3, "invocationId": "7", "result": None}
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"type": 1, "invocationId": "1", "target": "SubscribeToTask"},  # no arguments
+        {"type": 1, "invocationId": "1", "arguments": ["x"]},  # no target
+        {"type": 1, "invocationId": None, "target": "SubscribeToTask", "arguments": ["x"]},  # null is not absent
+        {"type": 3, "result": 1},  # a completion without an invocation id
+        {"type": 3, "invocationId": "1", "result": 1, "error": "x"},
+        {"type": 1, "invocationId": "1", "target": "SubscribeToTask", "arguments": ["x"], "headers": {"a": 1}},
+        {"type": 1, "invocationId": "1", "target": "SubscribeToTask", "arguments": ["x"], "headers": ["a"]},
+        {"type": 2, "item": 1},
+        {"type": 5},
+        {"type": 1.5},
+        {"target": "SubscribeToTask", "arguments": ["x"]},  # no type
+        [1, 2],
+    ],
+)
+async def test_a_message_aspnet_cannot_read_closes_the_connection_with_the_production_text(conduit, message):
+    async with raw(conduit) as ws:
+        await ws.send_str(json.dumps(message) + RS)
+        assert await receive_until(ws, 7) == {
+            "type": 7,
+            "error": "Connection closed with an error.",
+            "allowReconnect": True,
+        }
+        assert (await ws.receive(timeout=5)).type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+
+async def test_unknown_properties_are_ignored(conduit):
+    async with raw(conduit) as ws:
+        call = {"type": 1, "invocationId": "1", "target": "Nope", "arguments": [], "extra": {"x": 1}}
+        await ws.send_str(json.dumps(call) + RS)
+        assert (await receive_until(ws, 3))["error"].endswith("HubException: Method does not exist.")
+
+
+async def test_a_message_of_an_unknown_type_stalls_what_follows_it_as_on_aspnet(conduit):
+    async with raw(conduit) as ws:
+        calls = [{"type": 99}, {"type": 1, "invocationId": "1", "target": "Nope", "arguments": []}]
+        await ws.send_str("".join(json.dumps(c) + RS for c in calls))
+        with pytest.raises(TimeoutError):
+            await receive_until(ws, 3, timeout=1)
+
+
+async def test_the_clients_close_is_answered_with_a_plain_close(conduit):
+    async with raw(conduit) as ws:
+        await ws.send_str('{"type":7}' + RS)
+        assert await receive_until(ws, 7) == {"type": 7}
 
 
 @pytest.mark.security("oversized hub messages are refused")
@@ -124,21 +254,54 @@ async def test_a_message_over_32_kb_closes_the_connection_with_an_error(conduit)
         big = {"type": 1, "invocationId": "1", "target": "SubscribeToTask", "arguments": ["x" * 40_000]}
         await ws.send_str(json.dumps(big) + RS)
         close = await receive_until(ws, 7)
-        assert "maximum message size of 32768B was exceeded" in close["error"]
+        assert close["error"] == "Connection closed with an error."
 
 
 async def test_malformed_json_closes_the_connection_with_an_error(conduit):
     async with raw(conduit) as ws:
         await ws.send_str("{not json" + RS)
         close = await receive_until(ws, 7)
-        assert close["error"].startswith("Connection closed with an error. InvalidDataException:")
+        assert close == {"type": 7, "error": "Connection closed with an error.", "allowReconnect": True}
 
 
-async def test_the_server_pings_and_drops_a_silent_client():
+async def test_the_server_pings_and_drops_a_client_that_pinged_once_then_went_silent():
     async with LocalConduit(speed=100, keepalive_interval=0.1, client_timeout=0.6) as server, raw(server) as ws:
         assert (await receive_until(ws, 6)) == {"type": 6}
+        await ws.send_str('{"type":6}' + RS)  # ASP.NET arms the client timeout on a client's first ping
         close = await receive_until(ws, 7)
-        assert close["error"] == "Server timeout elapsed without receiving a message from the client."
+        assert close == {"type": 7, "error": "Connection closed with an error.", "allowReconnect": True}
+
+
+async def test_a_client_that_never_pings_is_not_timed_out():
+    async with LocalConduit(speed=100, keepalive_interval=0.1, client_timeout=0.3) as server, raw(server) as ws:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(1.2):  # pings keep coming meanwhile; a Close does not
+                await receive_until(ws, 7)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [1, {}, "1", "SubscribeToTask"],  # too short
+        [1, {"a": 1}, "1", "SubscribeToTask", ["x"]],  # a header that is not a string
+        [1, {}, 5, "SubscribeToTask", ["x"]],
+        [3, {}, "1", 9],  # no such result kind
+        "not an array",
+    ],
+)
+async def test_a_messagepack_message_aspnet_cannot_read_closes_the_connection(conduit, body):
+    url = f"{conduit.base_url}/hubs/image-generation?access_token={conduit.api_key}"
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+        await ws.send_str('{"protocol":"messagepack","version":1}' + RS)
+        assert await ws.receive_bytes(timeout=5) == b"{}" + RS.encode()
+        packed = msgpack.packb(body)
+        await ws.send_bytes(bytes([len(packed)]) + packed)
+        while True:
+            data = await ws.receive_bytes(timeout=5)
+            message = msgpack.unpackb(data[1:])
+            if message[0] == 7:
+                break
+        assert message == [7, "Connection closed with an error.", True]
 
 
 async def test_messagepack_handshake_and_binary_frames(conduit):

@@ -56,28 +56,18 @@ def test_drop_connections_route_needs_a_key_and_counts_what_it_cut(conduit):
 
 
 @pytest.mark.parametrize(
-    ("events", "expected", "absent"),
+    ("profile", "expected", "absent"),
     [
-        ("conduit", "ImageGenerationCompleted", "TaskCompleted"),
-        ("seed", "TaskCompleted", "ImageGenerationCompleted"),
+        ("conduit-2025.08", "ImageGenerationCompleted", "TaskCompleted"),
+        ("js-client-docs", "TaskCompleted", "ImageGenerationCompleted"),
     ],
 )
-async def test_events_option_picks_one_dialect(events, expected, absent):
-    async with LocalConduit(speed=100, events=events) as server, connect(server, "image", "json") as peer:
+async def test_a_profile_sends_only_its_own_servers_events(profile, expected, absent):
+    async with LocalConduit(speed=100, profile=profile) as server, connect(server, "image", "json") as peer:
         task_id = await create(server, "image")
         await peer.invoke("SubscribeToTask", task_id)
         await asyncio.wait_for(peer.terminal_or_named(expected), 10)
         assert not peer.named(absent)
-
-
-@pytest.mark.parametrize(("routes", "conduit_path", "successor_path"), [("successor", 404, 202), ("both", 202, 202)])
-def test_successor_routes_live_under_v1_conduit(routes, conduit_path, successor_path):
-    body = {"prompt": "a fox", "model": "dall-e-3", "size": "64x64"}
-    with LocalConduit(speed=100, routes=routes) as server:
-        headers = {"Authorization": f"Bearer {server.api_key}"}
-        old = httpx.post(server.base_url + "/v1/images/generations/async", json=body, headers=headers)
-        new = httpx.post(server.base_url + "/v1/conduit/images/generations/async", json=body, headers=headers)
-        assert (old.status_code, new.status_code) == (conduit_path, successor_path)
 
 
 def test_injected_faults_answer_as_programmed_then_are_used_up(conduit):
@@ -141,8 +131,8 @@ def _get_quietly(url: str, key: str, timeout: float) -> None:
         ("host", ""),
         ("keepalive_interval", -1),
         ("client_timeout", "x"),
-        ("events", "other"),
-        ("routes", "other"),
+        ("profile", "conduit-2026"),
+        ("profile", None),
         ("rate_limit_per_minute", 0),
         ("rate_limit_per_minute", 1.5),
         ("bench", "yes"),

@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from conduit_widget.server import LocalConduit
-from tests.server.helpers import client, create_image, wait_image
+from tests.server.conftest import profile_of
+from tests.server.helpers import Api, client, create_image, wait_image
 
 PROTECTED = [
     ("POST", "/v1/images/generations/async"),
@@ -52,19 +53,32 @@ def test_hub_paths_take_the_key_from_the_query(conduit, param):
     assert response.status_code == 200
 
 
-def test_models_lists_local_renderers_and_the_seeds_names_but_not_test_models(conduit):
-    with client(conduit) as http:
+def test_models_lists_ids_only_as_every_version_does(served):
+    with client(served) as http:
         body = http.get("/v1/models").json()
+    assert list(body) == ["data", "object"]
     assert body["object"] == "list"
-    kinds = {m["id"]: m["type"] for m in body["data"]}
-    assert kinds == {
-        "local-image": "image",
-        "local-video": "video",
-        "dall-e-3": "image",
-        "gpt-image-1": "image",
-        "minimax-video": "video",
-    }
-    assert all(m["object"] == "model" for m in body["data"])
+    assert all(set(m) == {"id", "object"} and m["object"] == "model" for m in body["data"])
+    ids = {m["id"] for m in body["data"]}
+    assert ids == {"local-image", "local-video", "dall-e-3", "dall-e-2", "gpt-image-1", "minimax-video", "gpt-4o-mini"}
+
+
+def test_discovery_says_what_each_model_makes(served):
+    gateway = profile_of(served).json == "gateway"
+    with client(served) as http:
+        everything = http.get(f"{profile_of(served).discovery_route}/models").json()
+        videos = http.get(f"{profile_of(served).discovery_route}/models", params={"capability": "video-generation"})
+    assert everything["count"] == len(everything["data"]) == 7
+
+    def makes(model, kind):
+        return model["capabilities"][f"{kind}_generation"] if gateway else model[f"supports_{kind}_generation"]
+
+    by_id = {m["id"]: m for m in everything["data"]}
+    assert makes(by_id["dall-e-3"], "image") and not makes(by_id["dall-e-3"], "video")
+    assert makes(by_id["minimax-video"], "video") and not makes(by_id["minimax-video"], "image")
+    assert not makes(by_id["gpt-4o-mini"], "image") and not makes(by_id["gpt-4o-mini"], "video")
+    assert all(isinstance(m["parameters"], str) for m in everything["data"])  # JSON text in a string
+    assert {m["id"] for m in videos.json()["data"]} == {"local-video", "minimax-video"}
 
 
 @pytest.mark.parametrize(
@@ -72,8 +86,8 @@ def test_models_lists_local_renderers_and_the_seeds_names_but_not_test_models(co
     [
         "/v1/media/../tasks.sqlite3",
         "/v1/media/%2e%2e/tasks.sqlite3",
-        "/v1/media/00000000-0000-0000-0000-000000000000/..%2f..%2ftasks.sqlite3",
-        "/v1/media/00000000-0000-0000-0000-000000000000/image-0.png",
+        "/v1/media/task_00000000000000000000000000000000/..%2f..%2ftasks.sqlite3",
+        "/v1/media/task_00000000000000000000000000000000/image-0.png",
         "/v1/media/not-a-task/image-0.png",
     ],
 )
@@ -85,18 +99,35 @@ def test_media_paths_outside_a_tasks_files_are_404(conduit, path):
     assert b"SQLite" not in response.content
 
 
-def test_health_needs_no_key(conduit):
-    assert httpx.get(conduit.base_url + "/health").json()["status"] == "Healthy"
+def test_health_needs_no_key_and_answers_in_plain_text(conduit):
+    response = httpx.get(conduit.base_url + "/health")
+    assert (response.status_code, response.text) == (200, "Healthy")
+    assert response.headers["content-type"].startswith("text/plain")
 
 
-def test_rate_limit_answers_429_with_retry_after_per_key():
-    with LocalConduit(speed=100, rate_limit_per_minute=2) as server, client(server) as http:
+def test_an_unmapped_route_is_an_empty_404_before_any_key_is_asked_for(conduit):
+    assert (httpx.get(conduit.base_url + "/v2/nothing").status_code, httpx.get(conduit.base_url + "/").content) == (
+        404,
+        b"",
+    )
+    wrong_method = httpx.put(conduit.base_url + "/v1/models")
+    assert (wrong_method.status_code, wrong_method.content) == (405, b"")
+    assert "GET" in wrong_method.headers["Allow"]
+
+
+@pytest.mark.parametrize("profile", ["conduit-2025.08", "conduit-gateway"])
+def test_rate_limit_answers_429_with_retry_after_per_key(profile):
+    with LocalConduit(speed=100, rate_limit_per_minute=2, profile=profile) as server, Api(server) as api:
         for _ in range(2):
-            create_image(http, size="64x64")
-        refused = http.post("/v1/images/generations/async", json={"prompt": "a fox", "model": "dall-e-3"})
-        assert refused.status_code == 429
-        assert refused.content == b""
-        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+            api.create("image")
+        refused = api.post_create("image")
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    if profile == "conduit-gateway":
+        assert refused.json()["error"]["type"] == "rate_limit_error"
+    else:  # ConduitLLM.Http's SecurityMiddleware
+        assert refused.json() == {"error": "Rate limit exceeded for path /v1/images/generations/async", "code": 429}
+        assert refused.headers["X-RateLimit-Scope"] == "general"
 
 
 @pytest.mark.security("the key is in no log line or repr of the local server")

@@ -29,12 +29,14 @@ KNOWN_TYPES: Final = frozenset(range(1, 10))
 
 
 class HubProtocolError(Exception):
-    """The peer sent something that is not a hub message; the connection is closed with this text."""
+    """The peer sent something that is not a hub message; the connection is closed (the text goes to the log: a
+    production ASP.NET server says only "Connection closed with an error.")."""
 
 
 @dataclass(frozen=True)
 class HubMessage:
-    """An incoming hub message, reduced to what a server acts on."""
+    """An incoming hub message, reduced to what a server acts on. `type` may be one no version knows: ASP.NET reads
+    such a message and acts on nothing after it (see HubConnection)."""
 
     type: int
     target: str | None = None
@@ -58,6 +60,23 @@ def _dumps(obj: object) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"'{name}' is not JSON")
+
+
+# Properties a JSON message must carry, by type (JsonHubProtocol.ParseMessage and its Bind* helpers).
+_REQUIRED: Final[dict[int, tuple[str, ...]]] = {
+    INVOCATION: ("target", "arguments"),
+    STREAM_ITEM: ("invocationId", "item"),
+    COMPLETION: ("invocationId",),
+    STREAM_INVOCATION: ("invocationId", "target", "arguments"),
+    CANCEL_INVOCATION: ("invocationId",),
+    ACK: ("sequenceId",),
+    SEQUENCE: ("sequenceId",),
+}
+_STRINGS: Final = ("invocationId", "target", "error")  # present means a string: null is refused too
+
+
 class JsonCodec:
     name = "json"
     binary = False
@@ -75,38 +94,45 @@ class JsonCodec:
 
     def _parse(self, record: bytes) -> HubMessage:
         try:
-            obj = json.loads(record)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise HubProtocolError(f"Error reading JSON: {exc}") from None
+            obj = json.loads(record, parse_constant=_no_constant)
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise HubProtocolError("Error reading JSON.") from None
         if not isinstance(obj, dict):
-            raise HubProtocolError("Unexpected JSON Token Type. Expected an object.")
-        kind = obj.get("type")
-        if not isinstance(kind, int) or isinstance(kind, bool):
+            raise HubProtocolError("Unexpected JSON Token Type. Expected a JSON Object.")
+        if "type" not in obj:
             raise HubProtocolError("Missing required property 'type'.")
-        if kind not in KNOWN_TYPES:
-            raise HubProtocolError(f"Unknown message type '{kind}'.")
+        kind = obj["type"]
+        if not isinstance(kind, int) or isinstance(kind, bool):
+            raise HubProtocolError("Expected 'type' to be of type Number.")
+        headers = obj.get("headers")
+        if "headers" in obj and (
+            not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values())
+        ):
+            raise HubProtocolError("Expected the headers to be an object of strings.")
+        for name in _STRINGS:
+            if name in obj and not isinstance(obj[name], str):
+                raise HubProtocolError(f"Expected '{name}' to be of type String.")
+        if "arguments" in obj and not isinstance(obj["arguments"], list):
+            raise HubProtocolError("Expected 'arguments' to be of type Array.")
+        if "allowReconnect" in obj and not isinstance(obj["allowReconnect"], bool):
+            raise HubProtocolError("Expected 'allowReconnect' to be true or false.")
+        for name in _REQUIRED.get(kind, ()):
+            if name not in obj:
+                raise HubProtocolError(f"Missing required property '{name}'.")
+        if kind == COMPLETION and "result" in obj and "error" in obj:
+            raise HubProtocolError("The 'error' and 'result' properties are mutually exclusive.")
+        inv = obj.get("invocationId") or None  # "" is a non-blocking invocation, as an absent id
         if kind in (INVOCATION, STREAM_INVOCATION):
-            target, args, inv = obj.get("target"), obj.get("arguments", []), obj.get("invocationId")
-            if not isinstance(target, str):
-                raise HubProtocolError("Missing required property 'target'.")
-            if not isinstance(args, list):
-                raise HubProtocolError("Expected 'arguments' to be of type Array.")
-            if inv is not None and not isinstance(inv, str):
-                raise HubProtocolError("Expected 'invocationId' to be of type String.")
-            return HubMessage(kind, target=target, arguments=args, invocation_id=inv)
-        if kind == CLOSE:
-            err = obj.get("error")
-            return HubMessage(kind, error=err if isinstance(err, str) else None)
-        return HubMessage(kind)
+            return HubMessage(kind, target=obj["target"], arguments=obj["arguments"], invocation_id=inv)
+        return HubMessage(kind, invocation_id=inv, error=obj.get("error"))
 
     def invocation(self, target: str, arguments: list[Any]) -> bytes:
         return _dumps({"type": INVOCATION, "target": target, "arguments": arguments}) + RECORD_SEPARATOR
 
     def completion(self, invocation_id: str, *, error: str | None = None) -> bytes:
-        msg: dict[str, object] = {"type": COMPLETION, "invocationId": invocation_id}
-        if error is not None:
-            msg["error"] = error
-        return _dumps(msg) + RECORD_SEPARATOR
+        # A hub method that returns nothing still completes with `"result": null`, as ASP.NET writes it.
+        outcome: dict[str, object] = {"error": error} if error is not None else {"result": None}
+        return _dumps({"type": COMPLETION, "invocationId": invocation_id, **outcome}) + RECORD_SEPARATOR
 
     def ping(self) -> bytes:
         return b'{"type":6}' + RECORD_SEPARATOR
@@ -135,6 +161,19 @@ def _varint(n: int) -> bytes:
 def _pack(obj: object) -> bytes:
     body: bytes = msgpack.packb(obj, use_bin_type=True)
     return _varint(len(body)) + body
+
+
+# MessagePackHubProtocolWorker: the fewest elements each message type is read with.
+_MSGPACK_SIZES: Final = {
+    INVOCATION: 5,
+    STREAM_ITEM: 4,
+    COMPLETION: 4,
+    STREAM_INVOCATION: 5,
+    CANCEL_INVOCATION: 3,
+    ACK: 2,
+    SEQUENCE: 2,
+}
+_WITH_HEADERS: Final = frozenset({INVOCATION, STREAM_ITEM, COMPLETION, STREAM_INVOCATION, CANCEL_INVOCATION})
 
 
 class MessagePackCodec:
@@ -173,24 +212,35 @@ class MessagePackCodec:
             arr = msgpack.unpackb(body, raw=False, strict_map_key=False)
         except Exception as exc:  # msgpack raises several unrelated types for bad input
             raise HubProtocolError(f"Error reading MessagePack: {exc}") from None
-        if not isinstance(arr, list) or not arr or not isinstance(arr[0], int):
-            raise HubProtocolError("Invalid message: expected an array starting with the message type.")
-        kind = arr[0]
-        if kind not in KNOWN_TYPES:
-            raise HubProtocolError(f"Unknown message type '{kind}'.")
-        if kind in (INVOCATION, STREAM_INVOCATION):
-            # [type, headers, invocationId|nil, target, [arguments], [streamIds]?]
-            if len(arr) < 5:
-                raise HubProtocolError(f"Invalid invocation: expected at least 5 elements, got {len(arr)}.")
-            _, _, inv, target, args = arr[:5]
-            if not isinstance(target, str) or not isinstance(args, list):
-                raise HubProtocolError("Invalid invocation: bad target or arguments.")
+        if not isinstance(arr, list) or not arr or not isinstance(arr[0], int) or isinstance(arr[0], bool):
+            raise HubProtocolError("Reading 'messageType' as Int32 failed.")
+        kind, size = arr[0], _MSGPACK_SIZES.get(arr[0], 1)
+        if len(arr) < size:
+            raise HubProtocolError(f"Invalid message: a type {kind} message has at least {size} elements.")
+        if kind in _WITH_HEADERS:
+            headers = arr[1]
+            if not isinstance(headers, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+            ):
+                raise HubProtocolError("Reading 'headers' as a map of strings failed.")
+            inv = arr[2]
             if inv is not None and not isinstance(inv, str):
-                raise HubProtocolError("Invalid invocation: bad invocation id.")
-            return HubMessage(kind, target=target, arguments=args, invocation_id=inv)
+                raise HubProtocolError("Reading 'invocationId' as String failed.")
+            if kind in (INVOCATION, STREAM_INVOCATION):
+                target, args = arr[3], arr[4]
+                if not isinstance(target, str):
+                    raise HubProtocolError("Reading 'target' as String failed.")
+                if not isinstance(args, list):
+                    raise HubProtocolError("Reading array length for 'arguments' failed.")
+                return HubMessage(kind, target=target, arguments=args, invocation_id=inv or None)
+            if kind == COMPLETION and arr[3] not in (1, 2, 3):
+                raise HubProtocolError("Invalid invocation result kind.")
+            return HubMessage(kind, invocation_id=inv or None)
         if kind == CLOSE:
-            err = arr[1] if len(arr) > 1 and isinstance(arr[1], str) else None
-            return HubMessage(kind, error=err)
+            error = arr[1] if len(arr) > 1 else None
+            if error is not None and not isinstance(error, str):
+                raise HubProtocolError("Reading 'error' as String failed.")
+            return HubMessage(kind, error=error)
         return HubMessage(kind)
 
     def invocation(self, target: str, arguments: list[Any]) -> bytes:
@@ -199,7 +249,7 @@ class MessagePackCodec:
     def completion(self, invocation_id: str, *, error: str | None = None) -> bytes:
         if error is not None:
             return _pack([COMPLETION, {}, invocation_id, 1, error])
-        return _pack([COMPLETION, {}, invocation_id, 2])
+        return _pack([COMPLETION, {}, invocation_id, 3, None])  # a non-void result of nil, as ASP.NET writes it
 
     def ping(self) -> bytes:
         return _pack([PING])

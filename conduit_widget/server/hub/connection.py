@@ -1,8 +1,13 @@
-"""One client's SignalR connection over a WebSocket: handshake, keepalive, timeouts, and one writer.
+"""One client's SignalR connection over a WebSocket, as an ASP.NET Core server in production runs it.
 
-Everything sent goes through a queue drained by a single writer task, so events from many tasks never
-interleave inside a frame, and frames that pile up while the socket is busy leave as one WebSocket frame
-(SignalR allows several messages per frame).
+Handshake, keepalive, client timeout, invocation and error texts follow ``HubConnectionContext``,
+``HubConnectionHandler`` and ``DefaultHubDispatcher`` with ``EnableDetailedErrors`` off, as Conduit runs outside
+Development: a protocol error closes the connection with "Connection closed with an error." and the reason goes to
+this server's DEBUG log only.
+
+Everything sent goes through a queue drained by a single writer task, so events from many tasks never interleave
+inside a frame, and frames that pile up while the socket is busy leave as one WebSocket frame (SignalR allows
+several messages per frame).
 """
 
 from __future__ import annotations
@@ -11,16 +16,18 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal
 
 from aiohttp import WSMsgType, web
 
-from conduit_widget.protocol import Kind
 from conduit_widget.server.hub.codec import (
     CLOSE,
     CODECS,
     INVOCATION,
+    KNOWN_TYPES,
+    PING,
     STREAM_INVOCATION,
     HubCodec,
     HubMessage,
@@ -31,14 +38,37 @@ from conduit_widget.server.hub.codec import (
 
 log = logging.getLogger(__name__)
 
-MAX_QUEUED_FRAMES = 10_000  # a client that falls this far behind is dropped, not buffered forever
+MAX_QUEUED_FRAMES: Final = 10_000  # a client that falls this far behind is dropped, not buffered forever
+MAX_PROTOCOL_VERSION: Final = 2  # JsonHubProtocol / MessagePackHubProtocol on .NET 8 and 9: any version up to 2
+CLOSED_WITH_ERROR: Final = "Connection closed with an error."
+_HEARTBEAT: Final = 1.0  # ASP.NET looks at keepalive and client timeout once a second
+
+HubName = Literal["image", "video", "tasks"]
+ArgType = Literal["string", "int", "bool", "any"]
 
 
 class HubError(Exception):
-    """Raised by a hub method; the caller gets the text as ASP.NET words a ``HubException``."""
+    """Raised by a hub method: a ``HubException``, whose text the caller gets."""
+
+
+@dataclass(frozen=True)
+class HubMethod:
+    name: str
+    parameters: tuple[ArgType, ...] = ("string",)
 
 
 Dispatch = Callable[["HubConnection", str, list[Any]], Awaitable[None]]
+
+
+def _binds(value: Any, kind: ArgType) -> bool:
+    """Whether a hub argument binds (SignalR's JSON options read no numbers from strings); a string takes null."""
+    if kind == "string":
+        return value is None or isinstance(value, str)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**31
+    if kind == "bool":
+        return isinstance(value, bool)
+    return True
 
 
 class HubConnection:
@@ -46,11 +76,12 @@ class HubConnection:
         self,
         ws: web.WebSocketResponse,
         *,
-        kind: Kind,
+        hub: HubName,
         owner: str,
         connection_id: str,
         dispatch: Dispatch,
-        known_methods: frozenset[str],
+        methods: Mapping[str, HubMethod],
+        protocols: tuple[str, ...],
         keepalive_interval: float,
         client_timeout: float,
         handshake_timeout: float,
@@ -58,13 +89,14 @@ class HubConnection:
         on_frame: Callable[[bytes], None] | None = None,
     ) -> None:
         self.ws = ws
-        self.kind = kind
+        self.hub = hub
         self.owner = owner
         self.connection_id = connection_id
         self.codec: HubCodec | None = None
         self.subscriptions: set[str] = set()
         self._dispatch = dispatch
-        self._known_methods = known_methods
+        self._methods = {name.lower(): method for name, method in methods.items()}  # matched case-insensitively
+        self._protocols = protocols
         self._keepalive = keepalive_interval
         self._client_timeout = client_timeout
         self._handshake_timeout = handshake_timeout
@@ -72,6 +104,9 @@ class HubConnection:
         self._on_frame = on_frame  # sees every frame the client sends, for tests of what clients say
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._last_received = time.monotonic()
+        self._last_sent = time.monotonic()
+        self._timeout_armed = False  # ASP.NET times a client out only once it has pinged
+        self._stalled = False
 
     def send(self, frame: bytes) -> None:
         """Queue an encoded message; never blocks the caller (the task runner)."""
@@ -101,21 +136,23 @@ class HubConnection:
         if not await self._handshake():
             return
         writer = asyncio.create_task(self._write_loop())
-        watchdog = asyncio.create_task(self._keepalive_loop())
+        heartbeat = asyncio.create_task(self._heartbeat())
         try:
             await self._read_loop()
         finally:
-            watchdog.cancel()
+            heartbeat.cancel()
             self._queue.put_nowait(None)
             with contextlib.suppress(asyncio.CancelledError, ConnectionError):
                 await writer
             await self.ws.close()
 
+    # -- the handshake ---------------------------------------------------------------------------------------------
+
     async def _handshake(self) -> bool:
         try:
             msg = await self.ws.receive(timeout=self._handshake_timeout)
         except TimeoutError:
-            await self.ws.close()
+            await self._refuse_handshake("Handshake was canceled.")
             return False
         if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
             return False
@@ -124,26 +161,34 @@ class HubConnection:
             self._on_frame(data)
         try:
             request, rest = parse_handshake(data)
-        except HubProtocolError as exc:
-            await self._refuse_handshake(str(exc))
+            name, version = request["protocol"], request["version"]
+            if not isinstance(name, str) or isinstance(version, bool) or not isinstance(version, int):
+                raise HubProtocolError("The handshake request's protocol or version has the wrong type.")
+        except (HubProtocolError, KeyError) as exc:
+            log.debug("hub connection %s: a malformed handshake: %s", self.connection_id, exc)
+            await self._refuse_handshake("An unexpected error occurred during connection handshake.")
             return False
-        name, version = request.get("protocol"), request.get("version")
-        if name not in CODECS:
+        offered = {p.lower(): p for p in self._protocols}  # DefaultHubProtocolResolver: OrdinalIgnoreCase
+        if name.lower() not in offered:
             await self._refuse_handshake(f"The protocol '{name}' is not supported.")
             return False
-        # ASP.NET takes any version up to its own (JsonHubProtocol.IsVersionSupported: version <= 1).
-        if not isinstance(version, int) or isinstance(version, bool) or version > 1:
+        if version > MAX_PROTOCOL_VERSION:
             await self._refuse_handshake(f"The server does not support version {version} of the '{name}' protocol.")
             return False
-        self.codec = CODECS[name](self._max_message)
+        self.codec = CODECS[offered[name.lower()]](self._max_message)
         await self._send_frame(handshake_response())
-        if rest:
+        if rest:  # messages after the handshake in the same frame are read as any others
+            self._last_received = time.monotonic()
             await self._receive(rest)
         return True
 
     async def _refuse_handshake(self, error: str) -> None:
-        await self.ws.send_str(handshake_response(error).decode())
+        """The error, then the transport ends: no Close message follows a failed handshake."""
+        with contextlib.suppress(ConnectionError):
+            await self.ws.send_str(handshake_response(error).decode())
         await self.ws.close()
+
+    # -- reading -----------------------------------------------------------------------------------------------------
 
     async def _read_loop(self) -> None:
         async for msg in self.ws:
@@ -153,7 +198,6 @@ class HubConnection:
                 data = msg.data
             else:
                 break
-            self._last_received = time.monotonic()
             if self._on_frame is not None:
                 self._on_frame(data)
             if not await self._receive(data):
@@ -162,46 +206,57 @@ class HubConnection:
     async def _receive(self, data: bytes) -> bool:
         """Handle a frame's messages; False once the connection should end."""
         assert self.codec is not None
+        if self._stalled:
+            return True
         try:
             messages = self.codec.feed(data)
         except HubProtocolError as exc:
             log.debug("closing hub connection %s: %s", self.connection_id, exc)
-            await self.close(f"Connection closed with an error. InvalidDataException: {exc}")
+            await self.close(CLOSED_WITH_ERROR, allow_reconnect=True)
             return False
         for message in messages:
+            if message.type not in KNOWN_TYPES:
+                # ASP.NET's reader returns "no message" for a type it does not know and never moves past it: nothing
+                # after it on this connection is read again, until the client timeout ends it.
+                log.debug("hub connection %s: unknown message type %s; stalled", self.connection_id, message.type)
+                self._stalled = True
+                return True
+            self._last_received = time.monotonic()
             if message.type == CLOSE:
+                await self.close()  # the client's goodbye is answered with a plain Close
                 return False
-            if message.type in (INVOCATION, STREAM_INVOCATION):
+            if message.type == PING:
+                self._timeout_armed = True
+            elif message.type in (INVOCATION, STREAM_INVOCATION):
                 await self._invoke(message)
-            # Pings only prove liveness; completions, stream items, cancels and acks ask nothing of us.
+            # Completions, stream items, cancels and acks ask nothing of a hub whose methods neither stream nor call
+            # the client back.
         return True
 
     async def _invoke(self, message: HubMessage) -> None:
         assert self.codec is not None and message.target is not None
         target, inv = message.target, message.invocation_id
+        method = self._methods.get(target.lower())
         error: str | None = None
-        if target not in self._known_methods or message.type == STREAM_INVOCATION:
+        if method is None:
             error = f"Failed to invoke '{target}' due to an error on the server. HubException: Method does not exist."
-        elif len(message.arguments) != 1:
-            error = (
-                f"Failed to invoke '{target}' due to an error on the server. InvalidDataException: "
-                f"Invocation provides {len(message.arguments)} argument(s) but target expects 1."
-            )
-        elif not isinstance(message.arguments[0], str):
-            error = (
-                f"Failed to invoke '{target}' due to an error on the server. InvalidDataException: Error binding "
-                "arguments. Make sure that the types of the provided values match the types of the hub method "
-                "being invoked."
-            )
+        elif len(message.arguments) != len(method.parameters) or not all(
+            _binds(value, kind) for value, kind in zip(message.arguments, method.parameters, strict=False)
+        ):
+            error = f"Failed to invoke '{target}' due to an error on the server."
+        elif message.type == STREAM_INVOCATION:
+            error = f"The client attempted to invoke the non-streaming '{target}' method with a streaming invocation."
         else:
             try:
-                await self._dispatch(self, target, message.arguments)
+                await self._dispatch(self, method.name, message.arguments)
             except HubError as exc:
                 error = f"An unexpected error occurred invoking '{target}' on the server. HubException: {exc}"
         if error is not None:
-            log.debug("hub %s invocation %s failed: %s", self.kind, target, error)
+            log.debug("%s hub invocation %s failed: %s", self.hub, target, error)
         if inv is not None:  # a non-blocking invocation gets no completion, even for an error
             self.send(self.codec.completion(inv, error=error))
+
+    # -- writing -----------------------------------------------------------------------------------------------------
 
     async def _write_loop(self) -> None:
         while True:
@@ -219,16 +274,23 @@ class HubConnection:
 
     async def _send_frame(self, data: bytes) -> None:
         assert self.codec is not None or data.endswith(b"\x1e")
+        self._last_sent = time.monotonic()
         if self.codec is not None and self.codec.binary:
             await self.ws.send_bytes(data)
         else:
             await self.ws.send_str(data.decode())
 
-    async def _keepalive_loop(self) -> None:
+    async def _heartbeat(self) -> None:
+        """Ping a client that has heard nothing for the keepalive interval; drop one that has said nothing for the
+        client timeout (once it has pinged: ASP.NET arms the timeout on a client's first ping)."""
         assert self.codec is not None
+        tick = min(_HEARTBEAT, self._keepalive / 2, self._client_timeout / 2)
         while True:
-            await asyncio.sleep(min(self._keepalive, self._client_timeout / 2))
-            if time.monotonic() - self._last_received > self._client_timeout:
-                await self.close("Server timeout elapsed without receiving a message from the client.")
+            await asyncio.sleep(tick)
+            now = time.monotonic()
+            if self._timeout_armed and now - self._last_received > self._client_timeout:
+                log.debug("hub connection %s: no message for %.0f s", self.connection_id, self._client_timeout)
+                await self.close(CLOSED_WITH_ERROR, allow_reconnect=True)
                 return
-            self.send(self.codec.ping())
+            if now - self._last_sent >= self._keepalive:
+                self.send(self.codec.ping())
