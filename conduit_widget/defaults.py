@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from typing import Any
 
 from conduit_widget.client import ConduitClient
+from conduit_widget.protocol import Kind
 
 _clients: dict[int, ConduitClient] = {}
 # By the client itself, weakly: keyed by id() it kept every client's list for good, and a later client that
@@ -28,16 +28,12 @@ def default_client() -> ConduitClient:
 
 
 async def models_of(client: ConduitClient) -> list[dict[str, str]]:
-    """``[{"id", "type"}]`` for a model picker, asked of the server once per client."""
+    """``[{"id", "type"}]`` for a model picker, asked of the server once per client: a model that makes both kinds
+    is listed for each, and one that makes neither (a chat model) not at all."""
     cached = _models.get(client)
     if cached is None:
-        cached = _models[client] = [_entry(m) for m in await client.models() if isinstance(m.get("id"), str)]
+        kinds: tuple[Kind, ...] = ("image", "video")
+        cached = _models[client] = [
+            {"id": model_id, "type": kind} for kind in kinds for model_id in await client.generation_models(kind)
+        ]
     return cached
-
-
-def _entry(model: dict[str, Any]) -> dict[str, str]:
-    kind = model.get("type")
-    if kind not in ("image", "video"):
-        # A real Conduit's list does not say; a name that mentions video is the best hint there is.
-        kind = "video" if "video" in model["id"].lower() else "image"
-    return {"id": model["id"], "type": kind}

@@ -36,7 +36,9 @@ def destinations(out: Path | None, prompt: str, task_id: str, count: int, suffix
     prompt and the task id, here or in `out` if it is a folder, when `out` names no file."""
     if out is None or out.is_dir():
         slug = re.sub(r"[^a-z0-9]+", "-", prompt.lower()).strip("-")[:40].strip("-") or "conduit"
-        out = (out or Path()) / f"{slug}-{task_id[:8]}{suffix}"
+        # Conduit's ids are "task_" and 32 hex digits: eight of the digits tell files apart.
+        tag = re.sub(r"[^A-Za-z0-9]+", "", task_id.removeprefix("task_"))[:8] or "task"
+        out = (out or Path()) / f"{slug}-{tag}{suffix}"
     if count == 1:
         return [out]
     return [out.with_name(f"{out.stem}-{i}{out.suffix}") for i in range(1, count + 1)]

@@ -21,7 +21,7 @@ import anywidget
 import traitlets
 
 from conduit_widget import fallback
-from conduit_widget.client import ConduitClient, ConduitError, ConfigurationError, RateLimitError
+from conduit_widget.client import ConduitClient, ConduitError, ConfigurationError, RateLimitError, checks
 from conduit_widget.client.models import TERMINAL, TaskResult, TaskUpdate
 from conduit_widget.client.task import Task
 from conduit_widget.defaults import default_client, models_of
@@ -76,7 +76,7 @@ class GenerationWidget(anywidget.AnyWidget):
     models = traitlets.List(traitlets.Dict()).tag(sync=True)
     size = traitlets.Unicode("").tag(sync=True)
     n = traitlets.Int(1).tag(sync=True)
-    duration = traitlets.Float(0.0).tag(sync=True)  # 0 = the server's default
+    duration = traitlets.Float(0.0).tag(sync=True)  # whole seconds; 0 = the server's default
     compact = traitlets.Bool(False).tag(sync=True)
     # What is happening (kernel to browser only).
     status = traitlets.Unicode("idle").tag(sync=True)
@@ -295,8 +295,11 @@ class GenerationWidget(anywidget.AnyWidget):
         client = await self._get_client()
         try:
             if self.kind == "video":
+                duration = (
+                    checks.video_seconds(self.duration) if self.duration else None
+                )  # whole: _check_input saw to it
                 task = await client.generate_video(
-                    self.prompt, model=self.model or None, size=self.size or None, duration=self.duration or None
+                    self.prompt, model=self.model or None, size=self.size or None, duration=duration
                 )
             else:
                 task = await client.generate_image(
@@ -406,8 +409,11 @@ class GenerationWidget(anywidget.AnyWidget):
             return f"n must be between 1 and 10 images, got {self.n}."
         if self.size and not _SIZE.match(self.size):
             return f"size must look like 1024x1024, got {self.size!r}."
-        if not 0 <= self.duration <= 600:  # NaN too
-            return f"duration must be between 0 (the default) and 600 seconds, got {self.duration:g}."
+        if self.duration != 0:  # 0 is the server's default
+            try:
+                checks.video_seconds(self.duration)
+            except ConfigurationError as exc:
+                return f"{exc.message} (or 0 for the server's default)."
         return None
 
     def _reset(self) -> None:

@@ -24,7 +24,7 @@ export interface Controls {
 }
 
 export const MAX_IMAGES = 10;
-export const MAX_DURATION = 600;
+export const MAX_DURATION = 60; // every Conduit takes whole seconds, 1 to 60 (protocol.VIDEO_SECONDS)
 const SIZE_RE = /^\d{1,5}x\d{1,5}$/;
 
 /** A number input's value as an integer in [min, max], or null when it is not a number. */

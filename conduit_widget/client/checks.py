@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from conduit_widget.client.errors import ConfigurationError
 from conduit_widget.client.logs import redact
-from conduit_widget.protocol import KEY_PREFIX
+from conduit_widget.protocol import KEY_PREFIX, VIDEO_SECONDS
 
 _SIZE: Final = re.compile(r"^[1-9]\d{0,4}x[1-9]\d{0,4}$")
 _SHOWN: Final = 80  # characters of a wrong value repeated in a message
@@ -163,6 +163,19 @@ def client_options(options: Mapping[str, Any], *, backoff_type: type[Any]) -> No
 # -- generate_image(...) / generate_video(...) ----------------------------------------------------
 
 
+def video_seconds(value: Any) -> int | None:
+    """A video's duration as the whole seconds Conduit takes (`int? Duration`: 4.0 is a 400 there), or None."""
+    if value is None:
+        return None
+    low, high = VIDEO_SECONDS
+    if not _is_number(value) or not math.isfinite(value) or value != int(value) or not low <= value <= high:
+        raise ConfigurationError(
+            f"duration must be a whole number of seconds from {low} to {high} (Conduit takes no fractions), "
+            f"got {shown(value)}"
+        )
+    return int(value)
+
+
 def request(kind: str, prompt: Any, model: Any, body: Mapping[str, Any]) -> None:
     """A create request's arguments; `body` holds the rest, None meaning "not given"."""
     text("prompt", prompt, optional=False)
@@ -179,7 +192,7 @@ def request(kind: str, prompt: Any, model: Any, body: Mapping[str, Any]) -> None
     if kind == "image" and body.get("n") is not None:
         whole("n", body["n"], minimum=1)
     if kind == "video":
-        seconds("duration", body.get("duration"), optional=True)
+        video_seconds(body.get("duration"))
         if body.get("fps") is not None:
             whole("fps", body["fps"], minimum=1)
     for name, value in body.items():

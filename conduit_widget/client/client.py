@@ -19,7 +19,7 @@ from typing import Any, Final, Literal
 import httpx
 
 from conduit_widget.client import checks, local
-from conduit_widget.client.dialects import created_task_id, parse_status
+from conduit_widget.client.dialects import created_task_id, discovered_kinds, named_kinds, parse_status
 from conduit_widget.client.errors import (
     AuthError,
     ConduitError,
@@ -247,14 +247,15 @@ class ConduitClient:
         prompt: str,
         *,
         model: str | None = None,
-        duration: float | None = None,
+        duration: int | None = None,
         size: str | None = None,
         fps: int | None = None,
         seed: int | None = None,
         **extra: Any,
     ) -> Task:
         """Create a video task and follow it; returns once the task exists and is subscribed."""
-        body = {"duration": duration, "size": size, "fps": fps, "seed": seed, **extra}
+        # Sent as an integer: 4.0 would be refused by a real Conduit, and 2.5 is refused here rather than rounded.
+        body = {"duration": checks.video_seconds(duration), "size": size, "fps": fps, "seed": seed, **extra}
         return await self._create("video", prompt, model, body)
 
     async def _create(self, kind: Kind, prompt: str, model: str | None, body: dict[str, Any]) -> Task:
@@ -329,9 +330,20 @@ class ConduitClient:
         return link.state if link is not None else "connecting"
 
     async def models(self) -> list[dict[str, Any]]:
-        """The gateway's models (``GET /v1/models``)."""
+        """The gateway's models (``GET /v1/models``): ids, for chat and media alike."""
         await self.start()
         return await self.rest.models()
+
+    async def generation_models(self, kind: Kind) -> list[str]:
+        """The ids of the models that make `kind`: as the gateway's model discovery says, where it has one; else
+        the listed models whose names say so (a model list does not say what a model does)."""
+        checks.one_of("kind", kind, ("image", "video"))
+        await self.start()
+        discovered = await self.rest.discovered_models()
+        if discovered is not None:
+            return [m["id"] for m in discovered if isinstance(m.get("id"), str) and kind in discovered_kinds(m)]
+        listed = await self.rest.models()
+        return [m["id"] for m in listed if isinstance(m.get("id"), str) and kind in named_kinds(m["id"])]
 
     # -- keeping every task honest -------------------------------------------------------------
 
@@ -353,7 +365,7 @@ class ConduitClient:
         link = self._links.get(task.kind)
         if link is not None:
             link.retry_now()  # the server is back: the hub need not wait out its backoff
-        event = parse_status(body)
+        event = parse_status(body, task.kind)
         if event is None or event.task_id != task_id:
             log.debug("status of %s task %s was not readable", task.kind, task_id)
             return
@@ -478,7 +490,7 @@ class ConduitClient:
                 if attempt >= self._retry.max_retries:
                     raise
                 error = exc
-            event = parse_status(await self.rest.status("video", task.id))
+            event = parse_status(await self.rest.status("video", task.id), "video")
             if event is not None and event.status != "failed":
                 log.debug("the retry of video task %s took, though its answer was lost (%s)", task.id, error)
                 return

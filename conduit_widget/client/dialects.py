@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from conduit_widget import protocol
 from conduit_widget.client.models import Source, Status, TaskEvent, normalise_status
+from conduit_widget.protocol import Kind
 
 log = logging.getLogger(__name__)
 
@@ -149,9 +150,11 @@ _PROGRESS_TARGETS: Final = frozenset({protocol.IMAGE_PROGRESS, protocol.VIDEO_PR
 
 @functools.lru_cache(maxsize=64)  # a task's stage words repeat for every event, and few words exist
 def _progress_status(stage: str | None) -> Status:
-    # A progress event is never terminal, whatever word it carries; unknown words mean "working on it".
+    # A progress event ends a task only as a cancel, which is how every real version announces one (an image cancel
+    # is ImageGenerationProgress with status "cancelled"). Any other word, "completed" included (a progress event
+    # carries no media), means "working on it".
     status = normalise_status(stage)
-    return status if status in ("pending", "processing") else "processing"
+    return status if status in ("pending", "processing", "cancelled") else "processing"
 
 
 def _completed_object(payload: Mapping[str, Any], task_id: str) -> TaskEvent:
@@ -286,22 +289,49 @@ def parse_hub_event(target: str, arguments: Any) -> TaskEvent | None:
 
 # -- REST answers ---------------------------------------------------------------------------------
 
+# Words in model names that say what a model makes, for a gateway with no discovery to ask.
+_NAMED_KINDS: Final[tuple[tuple[Kind, tuple[str, ...]], ...]] = (
+    ("video", ("video", "minimax", "runway", "sora", "veo", "kling", "luma", "pika", "hailuo", "wan2", "seedance")),
+    (
+        "image",
+        ("image", "dall-e", "dalle", "stable-diffusion", "sdxl", "flux", "imagen", "midjourney", "recraft", "ideogram"),
+    ),
+)
+
+
+def discovered_kinds(model: Mapping[str, Any]) -> frozenset[Kind]:
+    """What a model makes, as model discovery says: 7c3fd76a's ``supports_image_generation`` flags, or the
+    Gateway's ``capabilities: {image_generation, video_generation}``."""
+    flags = model.get("capabilities")
+    flags = flags if isinstance(flags, Mapping) else model
+    kinds: set[Kind] = set()
+    for kind in ("image", "video"):
+        if flags.get(f"{kind}_generation") is True or flags.get(f"supports_{kind}_generation") is True:
+            kinds.add(kind)
+    return frozenset(kinds)
+
+
+def named_kinds(model_id: str) -> frozenset[Kind]:
+    """What a model's name says it makes (nothing for a chat model): the best a plain ``/v1/models`` allows."""
+    name = model_id.lower()
+    return frozenset(kind for kind, words in _NAMED_KINDS if any(word in name for word in words))
+
 
 def created_task_id(body: Any) -> str | None:
     """The task id in a create answer: image ``task_id``, video ``taskId``, the seed's ``request_id``."""
     return task_id_of(body)
 
 
-def parse_status(body: Any, *, source: Source = "poll") -> TaskEvent | None:
+def parse_status(body: Any, kind: Kind, *, source: Source = "poll") -> TaskEvent | None:
     """A status answer (image, video or successor route) as a TaskEvent; None if it cannot be read."""
     try:
-        return _parse_status(body, source)
+        return _parse_status(body, kind, source)
     except Exception as exc:  # a shape nobody has sent before: the next poll or hub event will do
         log.debug("ignoring an unreadable status answer: %s: %s", type(exc).__name__, exc)
         return None
 
 
-def _parse_status(body: Any, source: Source) -> TaskEvent | None:
+def _parse_status(body: Any, kind: Kind, source: Source) -> TaskEvent | None:
     if not isinstance(body, Mapping):
         return None
     task_id = task_id_of(body)
@@ -312,9 +342,11 @@ def _parse_status(body: Any, source: Source) -> TaskEvent | None:
     error = _error_text(_get(body, "error", "Error"))
     fields: dict[str, Any] = {}
     if status == "completed":
-        fields = _result_fields(body)
+        fields = _result_fields(body, kind)
     elif status == "failed":
         retryable = _get(body, "isRetryable", "is_retryable")
+        if retryable is None:  # 7c3fd76a's video route keeps it in the failure it stores as `result`
+            retryable = _get(_result_object(body), "IsRetryable", "isRetryable")
         fields = {
             "error": error or "the task failed (the server gave no reason)",
             "is_retryable": retryable if isinstance(retryable, bool) else None,
@@ -337,24 +369,38 @@ def _error_text(value: Any) -> str | None:
     return _text(value)
 
 
-def _result_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+def _result_fields(body: Mapping[str, Any], kind: Kind) -> dict[str, Any]:
+    """Media and details of a completed task, from whichever result shape the route used:
+
+    - 7c3fd76a's images: ``result.images[].Url`` (PascalCase); the Gateway's: ``result.images[].url``;
+    - 7c3fd76a's videos: ``result`` is a JSON *string* with ``VideoUrl`` (``videoResponse.data`` stays empty);
+    - the Gateway's videos: ``result`` is an object, ``data[0].url`` with ``metadata`` (and ``result_raw`` beside it).
+    """
+    result = _result_object(body)
+    video_response = _get(body, "videoResponse", "video_response")
+    response_data = video_response.get("data") if isinstance(video_response, Mapping) else None
+    data = _get(result, "data", "Data")
+    first = _first_mapping(data) or _first_mapping(response_data)
+    metadata = first.get("metadata") if isinstance(first.get("metadata"), Mapping) else {}
+    fields: dict[str, Any] = {"metadata": {**dict(metadata or {}), **_extra_metadata(result)}}
+    if kind == "video":
+        fields["video_url"] = _text(_get(result, "VideoUrl", "videoUrl", "video_url")) or _text(first.get("url"))
+        fields["preview_url"] = _text(_get(result, "PreviewUrl", "previewUrl", "preview_url"))
+        return fields
+    image_urls = _urls(_get(result, "images", "Images", "imageUrls", "image_urls", "data"))
+    fields["image_urls"] = image_urls or _urls(_get(result, "image_url", "imageUrl", "ImageUrl"))
+    return fields
+
+
+def _result_object(body: Mapping[str, Any]) -> Mapping[str, Any]:
     result = _get(body, "result", "Result")
-    if isinstance(result, str):  # the video route stores its result as a JSON string
+    if isinstance(result, str):  # 7c3fd76a's video route stores its result as a JSON string
         try:
             result = json.loads(result)
         except (ValueError, RecursionError):
             result = None
-    result = result if isinstance(result, Mapping) else {}
-    video_response = _get(body, "videoResponse", "video_response")
-    data = video_response.get("data") if isinstance(video_response, Mapping) else None
-    first_video = data[0] if isinstance(data, list) and data and isinstance(data[0], Mapping) else {}
-    image_urls = _urls(_get(result, "images", "Images", "imageUrls", "image_urls", "data"))
-    if not image_urls:
-        image_urls = _urls(_get(result, "image_url", "imageUrl", "ImageUrl"))
-    metadata = first_video.get("metadata") if isinstance(first_video.get("metadata"), Mapping) else {}
-    return {
-        "image_urls": image_urls,
-        "video_url": _text(_get(result, "VideoUrl", "videoUrl", "video_url")) or _text(first_video.get("url")),
-        "preview_url": _text(_get(result, "PreviewUrl", "previewUrl", "preview_url")),
-        "metadata": {**dict(metadata or {}), **_extra_metadata(result)},
-    }
+    return result if isinstance(result, Mapping) else {}
+
+
+def _first_mapping(value: Any) -> Mapping[str, Any]:
+    return value[0] if isinstance(value, list) and value and isinstance(value[0], Mapping) else {}

@@ -30,6 +30,7 @@ __all__ = [
     "APIError",
     "AuthError",
     "ConduitError",
+    "ConduitWarning",
     "ConfigurationError",
     "ConflictError",
     "HubError",
@@ -83,7 +84,12 @@ class PermissionError(APIError, builtins.PermissionError):
 
 
 class NotFoundError(APIError):
-    pass
+    def __init__(
+        self, message: str, *, status: int | None = 404, task_id: str | None = None, route_missing: bool = False
+    ) -> None:
+        super().__init__(message, status=status, task_id=task_id)
+        # ASP.NET answers a route it does not map with an empty 404; a missing task always comes with a body.
+        self.route_missing = route_missing
 
 
 class ConflictError(APIError):
@@ -112,6 +118,10 @@ class NetworkError(ConduitError):
 
 class TimeoutError(ConduitError, builtins.TimeoutError):
     pass
+
+
+class ConduitWarning(UserWarning):
+    """Something the client worked around, that its user may want to know (a hub protocol the gateway refused)."""
 
 
 _BY_STATUS: dict[int, type[APIError]] = {
@@ -178,6 +188,8 @@ def error_for_status(
     if task_id:
         message += f" (task {task_id})"
     cls = _BY_STATUS.get(status, ServerError if status >= 500 else APIError)
+    if cls is NotFoundError:
+        return NotFoundError(message, status=status, task_id=task_id, route_missing=not body.strip())
     if cls is RateLimitError:
         if retry_after is not None:
             message += f"; retry after {retry_after:g} s"

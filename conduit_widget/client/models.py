@@ -39,6 +39,7 @@ _STATUS_WORDS: Final[dict[str, Status]] = {
     "success": "completed",
     "failed": "failed",
     "error": "failed",
+    "indeterminate": "failed",  # the Gateway: a provider call cut short by a cancel, outcome unknown
     "cancelled": "cancelled",
     "canceled": "cancelled",
     "timedout": "timedout",

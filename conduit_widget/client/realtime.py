@@ -20,6 +20,7 @@ import contextlib
 import logging
 import random
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -33,7 +34,14 @@ from websockets.asyncio.client import ClientConnection
 from conduit_widget import protocol
 from conduit_widget.client import fastpath, logs
 from conduit_widget.client.dialects import EVENT_TARGETS, parse_hub_event
-from conduit_widget.client.errors import AuthError, ConduitError, ConfigurationError, HubError, NetworkError
+from conduit_widget.client.errors import (
+    AuthError,
+    ConduitError,
+    ConduitWarning,
+    ConfigurationError,
+    HubError,
+    NetworkError,
+)
 from conduit_widget.client.models import TaskEvent
 from conduit_widget.client.secret import Secret
 from conduit_widget.client.tolerant import TolerantJSONProtocol, TolerantMessagepackProtocol
@@ -297,6 +305,16 @@ class HubLink:
         failures = 0
         while not self._closed:
             error = await self._run_once(reconnect=self.connections_made > 0)
+            if isinstance(error, ProtocolRefused) and self._protocol == "messagepack" and not self._closed:
+                # A gateway that speaks JSON only (knnlabs/Conduit at 7c3fd76a): say so, once, and speak JSON at once.
+                self._protocol = "json"
+                host = self.url.split("://", 1)[-1].split("/", 1)[0]
+                warnings.warn(
+                    f"the {self.kind} hub at {host} does not offer MessagePack ({error.message}); using JSON",
+                    ConduitWarning,
+                    stacklevel=1,
+                )
+                continue
             self._first_attempt.set()
             if self._closed:
                 break
@@ -460,6 +478,10 @@ async def _first(run: asyncio.Task[None], awaitable: Any) -> bool:
         waiter.cancel()
 
 
+class ProtocolRefused(NetworkError):
+    """The hub refused the handshake's protocol ("The protocol 'messagepack' is not supported.")."""
+
+
 def _classify(run: asyncio.Task[None]) -> ConduitError | None:
     if not run.done() or run.cancelled():
         return None
@@ -468,6 +490,10 @@ def _classify(run: asyncio.Task[None]) -> ConduitError | None:
         return None
     if isinstance(exc, AuthorizationError):
         return AuthError("the hub refused the virtual key (HTTP 401)", status=401)
+    text = str(exc)
+    if isinstance(exc, ValueError) and text.startswith("Handshake error:") and "is not supported" in text:
+        # pysignalr raises the server's handshake error as a ValueError from its run().
+        return ProtocolRefused(text.removeprefix("Handshake error:").strip())
     return NetworkError(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
 
 

@@ -121,8 +121,8 @@ class RestClient:
     def _path(self, template: str, **values: str) -> str:
         # A task id is one path segment, whatever it holds ("/", "?", "#", "..": a handle from task() may).
         path = template.format(**{name: _segment(value) for name, value in values.items()})
-        # The successor gateway (nickna/Conduit) moved the async media routes under /v1/conduit/.
-        return path.replace("/v1/", "/v1/conduit/", 1) if self._routes == "successor" else path
+        # The Gateway serves the media routes, the task routes and discovery under /v1/conduit/.
+        return path.replace("/v1/", protocol.GATEWAY_PREFIX + "/", 1) if self._routes == "successor" else path
 
     # -- routes --------------------------------------------------------------------------------
 
@@ -130,23 +130,7 @@ class RestClient:
         """POST a new task; the answer's JSON. Never sent twice unless the first provably went nowhere."""
         template = protocol.IMAGE_CREATE if kind == "image" else protocol.VIDEO_CREATE
         what = f"creating {'an image' if kind == 'image' else 'a video'} task"
-        try:
-            answer = await self._json("POST", template, what=what, json=body, create=True)
-        except NotFoundError:
-            if self._routes != "auto":
-                raise
-            # A 404 on a create is a missing route, not a missing task: try the successor's routes.
-            self._routes = "successor"
-            try:
-                answer = await self._json("POST", template, what=what, json=body, create=True)
-            except NotFoundError:
-                self._routes = "auto"
-                raise
-            log.info("this gateway serves media routes under /v1/conduit/; using them from now on")
-            return answer
-        if self._routes == "auto":
-            self._routes = "conduit"
-        return answer
+        return await self._json("POST", template, what=what, json=body, create=True)
 
     async def status(self, kind: Kind, task_id: str) -> dict[str, Any]:
         template = protocol.IMAGE_STATUS if kind == "image" else protocol.VIDEO_STATUS
@@ -169,8 +153,17 @@ class RestClient:
 
     async def models(self) -> list[dict[str, Any]]:
         answer = await self._json("GET", protocol.MODELS, what="listing models", plain_path=True)
-        data = answer.get("data")
-        return [m for m in data if isinstance(m, dict)] if isinstance(data, list) else []
+        return _entries(answer)
+
+    async def discovered_models(self) -> list[dict[str, Any]] | None:
+        """The gateway's model discovery (what each model can do), or None where it has none."""
+        try:
+            answer = await self._json("GET", protocol.DISCOVERY_MODELS, what="discovering models")
+        except NotFoundError as exc:
+            if exc.route_missing:
+                return None
+            raise
+        return _entries(answer)
 
     async def download(self, url: str) -> bytes:
         """Media bytes; the key goes only to this Conduit's own origin, never to a storage host."""
@@ -200,6 +193,30 @@ class RestClient:
         return data
 
     async def _send(self, method: str, template: str, *, what: str, **kwargs: Any) -> httpx.Response:
+        """One call, finding out on the way which routes this gateway has. Until it is known, a route answered with
+        the empty 404 of a route that does not exist is tried once under the Gateway's prefix."""
+        if self._routes != "auto" or kwargs.get("plain_path"):
+            return await self._deadline(method, template, what=what, **kwargs)
+        try:
+            response = await self._deadline(method, template, what=what, **kwargs)
+        except NotFoundError as exc:
+            if not exc.route_missing:
+                self._routes = "conduit"  # a missing task, not a missing route: these are the routes
+                raise
+        else:
+            self._routes = "conduit"
+            return response
+        self._routes = "successor"
+        try:
+            response = await self._deadline(method, template, what=what, **kwargs)
+        except NotFoundError as exc:
+            if exc.route_missing:
+                self._routes = "auto"  # neither has it: no conclusion yet
+            raise
+        log.info("this gateway serves its media routes under %s/; using them from now on", protocol.GATEWAY_PREFIX)
+        return response
+
+    async def _deadline(self, method: str, template: str, *, what: str, **kwargs: Any) -> httpx.Response:
         """One call, retries included, within the total deadline."""
         try:
             async with asyncio.timeout(self._total_timeout):
@@ -273,6 +290,11 @@ class RestClient:
             log.debug("%s: %s; retrying in %.2f s", what, error.message, wait)
             attempt += 1
             await asyncio.sleep(wait)
+
+
+def _entries(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    data = answer.get("data")
+    return [m for m in data if isinstance(m, dict)] if isinstance(data, list) else []
 
 
 def _segment(value: str) -> str:

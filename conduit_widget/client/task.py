@@ -140,17 +140,15 @@ class Task:
         return self.result
 
     async def cancel(self) -> TaskResult:
-        """Ask the server to cancel; the result (``cancelled``, or how it ended if it ended first)."""
+        """Ask the server to cancel; the result (``cancelled``, or how it ended if it ended first).
+
+        The server's word is its task's state, not its answer to the cancel: an image cancel is only "requested"
+        (it lands a moment later, announced as progress with status "cancelled"), a video cancel is announced by no
+        event at all, and a task may end otherwise meanwhile. So the status is read after asking, and the task is
+        followed as usual until it ends."""
         if not self.done:
-            try:
+            with contextlib.suppress(ValidationError, ConflictError):  # already over: its status says how
                 await self._client.rest.cancel(self.kind, self.id)
-            except (ValidationError, ConflictError):
-                # The server says it is already over: learn how it ended instead.
-                await self._client.reconcile(self)
-            else:
-                # A real Conduit sends no event for a cancel; the server's 200/204 is the word.
-                self.deliver(TaskEvent(self.id, "client", status="cancelled", message="Cancelled"))
-        if not self.done:
             await self._client.reconcile(self)
         return await self.wait(30)
 
