@@ -1,16 +1,12 @@
-"""Local Conduits for the client tests: one per event dialect, each in its own thread."""
+"""The client suite runs against every profile of the local Conduit."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 
 from conduit_widget.server import LocalConduit
 
 
-@pytest.fixture(scope="session", params=["conduit", "seed"])
-def dialect_server(request: pytest.FixtureRequest) -> Iterator[LocalConduit]:
-    """A server speaking only one dialect, so a client that understood only the other would fail."""
-    with LocalConduit(speed=100, events=request.param) as server:
-        yield server
+@pytest.fixture(scope="session")
+def conduit(each_conduit: LocalConduit) -> LocalConduit:
+    return each_conduit

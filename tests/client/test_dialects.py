@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conduit_widget.client.dialects import EVENT_TARGETS, created_task_id, parse_hub_event, parse_status
+from conduit_widget.client.dialects import (
+    EVENT_TARGETS,
+    created_task_id,
+    discovered_kinds,
+    named_kinds,
+    parse_hub_event,
+    parse_status,
+)
 from conduit_widget.client.models import normalise_status
 
 T = "2f1c7c1e-0000-4000-8000-000000000001"
@@ -123,7 +130,7 @@ def test_image_status_with_pascal_case_images():
         "progress": 100,
         "result": {"images": [{"Url": "https://a/1.png", "B64Json": None}], "model": "dall-e-3"},
     }
-    event = parse_status(body)
+    event = parse_status(body, "image")
     assert event is not None
     assert (event.status, event.image_urls) == ("completed", ("https://a/1.png",))
     assert event.metadata == {"model": "dall-e-3"}
@@ -137,7 +144,7 @@ def test_video_status_with_a_json_string_result_and_video_response():
         "result": json.dumps({"VideoUrl": "https://a/v.mp4", "PreviewUrl": "https://a/p.png", "Duration": 4.0}),
         "videoResponse": {"data": [{"url": "https://a/v.mp4", "metadata": {"width": 640, "height": 360}}]},
     }
-    event = parse_status(body)
+    event = parse_status(body, "video")
     assert event is not None
     assert (event.video_url, event.preview_url) == ("https://a/v.mp4", "https://a/p.png")
     assert event.metadata["duration"] == 4.0
@@ -146,14 +153,60 @@ def test_video_status_with_a_json_string_result_and_video_response():
 
 def test_video_status_with_only_a_video_response():
     body = {"taskId": T, "status": "completed", "result": None, "videoResponse": {"data": [{"url": "https://a/v.mp4"}]}}
-    event = parse_status(body)
+    event = parse_status(body, "video")
     assert event is not None
     assert event.video_url == "https://a/v.mp4"
 
 
+def test_a_gateway_video_status_with_a_typed_result_has_its_video_not_an_image():
+    # VideosEndpoints.cs: snake_case, a VideoGenerationResponse as `result`, its raw text beside it.
+    result = {
+        "created": 1,
+        "data": [{"url": "https://a/v.mp4", "metadata": {"width": 640, "height": 360, "duration": 4.0, "fps": 0}}],
+        "model": "minimax-video",
+        "usage": {"videos_generated": 1, "total_duration_seconds": 4.0},
+    }
+    body = {"task_id": T, "status": "completed", "progress": 100, "result": result, "result_raw": json.dumps(result)}
+    event = parse_status(body, "video")
+    assert event is not None
+    assert (event.video_url, event.image_urls) == ("https://a/v.mp4", ())
+    assert event.metadata["width"] == 640
+
+
+def test_a_gateway_image_status_has_its_camel_case_urls():
+    body = {
+        "task_id": T,
+        "status": "completed",
+        "result": {"images": [{"url": "https://a/1.png", "revisedPrompt": None}]},
+    }
+    event = parse_status(body, "image")
+    assert event is not None
+    assert event.image_urls == ("https://a/1.png",)
+
+
+def test_a_cancel_announced_as_progress_ends_the_task_cancelled():
+    # ImageGenerationOrchestrator: a cancel is ImageGenerationProgress with status "cancelled" (no *Cancelled event).
+    payload = {"taskId": T, "progressPercentage": 0, "status": "cancelled", "imagesCompleted": 0, "totalImages": 0}
+    event = parse_hub_event("ImageGenerationProgress", [{**payload, "message": "Task cancelled"}])
+    assert event is not None
+    assert (event.status, event.message) == ("cancelled", "Task cancelled")
+    # Any other word, "completed" included, is work going on: a progress event carries no media.
+    assert parse_hub_event("ImageGenerationProgress", [{**payload, "status": "completed"}]).status == "processing"
+
+
+def test_model_kinds_come_from_discovery_in_either_shape_or_else_from_names():
+    assert discovered_kinds({"id": "m", "supports_image_generation": True}) == {"image"}
+    assert discovered_kinds({"id": "m", "capabilities": {"video_generation": True, "image_generation": False}}) == {
+        "video"
+    }
+    assert discovered_kinds({"id": "gpt-4o", "supports_chat": True, "type": "image"}) == set()  # no `type` is trusted
+    assert named_kinds("dall-e-3") == {"image"} and named_kinds("minimax-video") == {"video"}
+    assert named_kinds("gpt-4o-mini") == set()
+
+
 def test_failed_status_carries_the_error_in_any_shape():
-    plain = parse_status({"task_id": T, "status": "failed", "error": "boom"})
-    nested = parse_status({"taskId": T, "status": "Failed", "error": {"message": "boom"}})
+    plain = parse_status({"task_id": T, "status": "failed", "error": "boom"}, "image")
+    nested = parse_status({"taskId": T, "status": "Failed", "error": {"message": "boom"}}, "video")
     assert plain is not None and plain.error == "boom"
     assert nested is not None and (nested.status, nested.error) == ("failed", "boom")
 

@@ -54,7 +54,7 @@ from conduit_widget.client.tolerant import (
     message_from_json,
     message_from_msgpack,
 )
-from conduit_widget.protocol import HUB_PATHS, IMAGE_CREATE, IMAGE_STATUS, SUBSCRIBE, UNSUBSCRIBE
+from conduit_widget.protocol import HUB_PATHS, IMAGE_CREATE, IMAGE_STATUS, SUBSCRIBE, UNSUBSCRIBE, Kind
 from conduit_widget.server.hub.codec import CODECS, HubCodec, handshake_response, parse_handshake
 
 VICTIMS = 2  # followed tasks per batch that the fuzzed frames may aim at
@@ -848,15 +848,16 @@ STATUS_KEYS = ["task_id", "taskId", "status", "state", "progress", "result", "er
     body=st.dictionaries(st.sampled_from(STATUS_KEYS), values("messagepack") | numbers("messagepack"), max_size=6).map(
         lambda d: {"task_id": "t", "status": "processing", **d}
     )
-    | values("messagepack")
+    | values("messagepack"),
+    kind=st.sampled_from(["image", "video"]),
 )
-def test_any_status_answer_is_read_or_ignored_and_the_state_machine_takes_it(body: Any) -> None:
+def test_any_status_answer_is_read_or_ignored_and_the_state_machine_takes_it(body: Any, kind: Kind) -> None:
     # httpx reads NaN and Infinity in a JSON answer (Python's json does), so a status body can carry them.
-    event = parse_status(body)
+    event = parse_status(body, kind)
     if event is None:
         return
     assert event.progress is None or math.isfinite(event.progress)
-    state = TaskState(event.task_id, "image")
+    state = TaskState(event.task_id, kind)
     state.apply(event)
     assert 0 <= state.update.progress <= 100
 

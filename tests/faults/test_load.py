@@ -104,7 +104,7 @@ def conduit_process(tmp_path: Path) -> Any:
     """A local Conduit in a process of its own, so that only the client's memory is measured here (the
     server keeps every task it ran). It speaks one dialect, as a real Conduit does."""
     key, port = generate_key(), free_port()
-    process = serve(port, key, tmp_path, SPEED, "--events", "conduit")
+    process = serve(port, key, tmp_path, SPEED, "--profile", "conduit-2025.08")
     yield f"http://127.0.0.1:{port}", key
     kill(process)
 

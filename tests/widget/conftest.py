@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from conduit_widget import ConduitClient
+from conduit_widget.server import LocalConduit
 
 
 class CommSpy:
@@ -26,6 +27,12 @@ class CommSpy:
 
     def values(self, trait: str) -> list[Any]:
         return [state[trait] for _, state in self.updates if trait in state]
+
+
+@pytest.fixture(scope="session")
+def conduit(each_conduit: LocalConduit) -> LocalConduit:
+    """The widget suite runs against every profile of the local Conduit."""
+    return each_conduit
 
 
 @pytest.fixture

@@ -45,7 +45,11 @@ BAD_ARGUMENTS: dict[str, st.SearchStrategy[Any]] = {
     "model": not_text,
     "size": not_text | st.sampled_from(["big", "1024", "x", "1024x", "0x", "1024 x 1024", "-1x-1", "99999999x1"]),
     "n": not_int | st.integers(max_value=0) | st.integers(min_value=11),
-    "duration": not_number | st.floats(max_value=-1e-6) | st.floats(min_value=600.5) | st.integers(601, 10**6),
+    "duration": not_number
+    | st.floats(max_value=-1e-6)
+    | st.floats(min_value=60.5)
+    | st.integers(61, 10**6)
+    | st.floats(0.01, 59.99).filter(lambda v: v != int(v)),
     "compact": st.one_of(st.text(max_size=3), st.integers(2, 5), st.lists(st.booleans(), max_size=1)),
     "embed_media": st.one_of(st.text(max_size=5).filter(lambda e: e != "auto"), st.integers(2, 5), st.none()),
     "client": st.one_of(st.text(max_size=5), st.integers(), st.just(object()), st.just(ConduitClient)),
@@ -55,7 +59,7 @@ GOOD_ARGUMENTS: dict[str, st.SearchStrategy[Any]] = {
     "model": st.none() | st.sampled_from(["", "dall-e-3", "minimax-video"]),
     "size": st.none() | st.builds(lambda w, h: f"{w}x{h}", st.integers(1, 4096), st.integers(1, 4096)),
     "n": st.integers(1, 10),
-    "duration": st.none() | st.floats(0, 600) | st.integers(0, 600),
+    "duration": st.none() | st.integers(0, 60) | st.sampled_from([0.0, 4.0, 60.0]),
     "compact": st.booleans(),
     "embed_media": st.sampled_from([True, False, "auto"]),
     "client": st.just(None) | st.just(NOWHERE),
