@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
@@ -10,6 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiohttp
 import httpx
 import pytest
 
@@ -63,6 +65,38 @@ def test_serve_prints_its_url_and_a_new_key_that_works(run):
     key = _lines_until(process, r"Virtual key: (condt_\S+)", 5)[1]
     assert httpx.get(url + "/v1/models", headers={"Authorization": f"Bearer {key}"}).status_code == 200
     assert httpx.get(url + "/v1/models", headers={"Authorization": "Bearer condt_someoneelse"}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("profile", "route", "hub_protocols"),
+    [
+        ("conduit-2025.08", "/v1/videos/generations/async", ["json"]),
+        ("conduit-gateway", "/v1/conduit/videos/generations/async", ["json", "messagepack"]),
+        ("js-client-docs", "/v1/videos/generations/async", ["json"]),
+    ],
+)
+def test_serve_plays_the_profile_it_is_given(run, profile, route, hub_protocols):
+    process = _start(run, "serve", "--port", "0", "--speed", "50", "--profile", profile)
+    url = _lines_until(process, r"listening on (http://127\.0\.0\.1:\d+)", 30)[1]
+    key = _lines_until(process, r"Virtual key: (condt_\S+)", 5)[1]
+    headers = {"Authorization": f"Bearer {key}"}
+    body = {"prompt": "waves", "model": "minimax-video", "duration": 4.0}
+    refused = httpx.post(url + route, json=body, headers=headers)
+    assert refused.status_code == 400  # a float duration, as every real one refuses it
+    accepted = httpx.post(url + route, json={**body, "duration": 4, "size": "64x64"}, headers=headers)
+    assert accepted.status_code == 202
+    assert set(accepted.json()) & {"taskId", "task_id", "request_id"} == {
+        {"conduit-2025.08": "taskId", "conduit-gateway": "task_id", "js-client-docs": "request_id"}[profile]
+    }
+
+    async def handshake(name: str) -> str:
+        hub = f"{url}/hubs/image-generation?access_token={key}"
+        async with aiohttp.ClientSession() as session, session.ws_connect(hub) as ws:
+            await ws.send_str('{"protocol":"' + name + '","version":1}\x1e')
+            return str((await ws.receive(timeout=5)).data)
+
+    offered = [name for name in ("json", "messagepack") if '"error"' not in asyncio.run(handshake(name))]
+    assert offered == hub_protocols
 
 
 def test_serve_takes_the_key_from_the_environment_and_does_not_print_it(run):

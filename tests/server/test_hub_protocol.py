@@ -344,3 +344,42 @@ async def test_frames_are_never_compressed_even_for_a_client_that_offers_deflate
     async with aiohttp.ClientSession() as session, session.ws_connect(url, compress=15) as ws:
         assert ws.compress == 0
         assert "Sec-WebSocket-Extensions" not in ws._response.headers
+
+
+async def test_the_task_hub_names_which_check_a_subscription_failed(conduit, other_key):
+    # TaskHub.SubscribeToTask (7c3fd76a): unlike the media hubs it says why; no version sends it media events.
+    async with (
+        aiohttp.ClientSession(headers={"Authorization": f"Bearer {other_key}"}) as http,
+        http.post(
+            conduit.base_url + "/v1/images/generations/async",
+            json={"prompt": "a", "model": "dall-e-3", "size": "64x64"},
+        ) as response,
+    ):
+        theirs = (await response.json())["task_id"]
+    url = f"{conduit.base_url}/hubs/tasks?access_token={conduit.api_key}"
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+        await ws.send_str('{"protocol":"json","version":1}' + RS)
+        assert await ws.receive_str(timeout=5) == "{}" + RS
+        calls = {"a": " ", "b": "task_" + "0" * 32, "c": theirs}
+        await ws.send_str(
+            "".join(
+                json.dumps({"type": 1, "invocationId": i, "target": "SubscribeToTask", "arguments": [task_id]}) + RS
+                for i, task_id in calls.items()
+            )
+        )
+        answers = {}
+        while len(answers) < 3:
+            for message in frames(await ws.receive_str(timeout=5)):
+                if message["type"] == 3:
+                    answers[message["invocationId"]] = message["error"].split("HubException: ")[1]
+    assert answers == {"a": "Invalid task ID", "b": "Task not found", "c": "Unauthorized access to task"}
+
+
+async def test_the_js_client_docs_server_has_no_task_hub():
+    async with LocalConduit(speed=100, profile="js-client-docs") as server:
+        headers = {"Authorization": f"Bearer {server.api_key}"}
+        async with (
+            aiohttp.ClientSession(headers=headers) as http,
+            http.post(server.base_url + "/hubs/tasks/negotiate") as response,
+        ):
+            assert (response.status, await response.read()) == (404, b"")
