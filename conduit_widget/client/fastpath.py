@@ -11,8 +11,9 @@ rare and costs little, and pysignalr stays the authority on everything but event
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from typing import Any, Final
 
+import lz4.block
 import msgpack
 import orjson
 
@@ -20,6 +21,10 @@ _INVOCATION = 1
 _PING = 6
 _SEPARATOR = "\x1e"
 _PING_MESSAGE = [_PING]  # a MessagePack ping: [6]
+# MessagePack-CSharp's extension type for a value compressed with LZ4 in blocks (Lz4BlockArray): the Gateway's
+# MessagePack hub protocol sends every argument of 256 bytes or more so (SignalRConfigurationExtensions.cs).
+LZ4_BLOCK_ARRAY: Final = 98
+MAX_EXPANDED: Final = 4 * 1024 * 1024  # bytes one compressed argument may expand to: an event is never near this
 
 EventCalls = list[tuple[str, Any]]
 
@@ -82,12 +87,39 @@ def read_msgpack(raw: str | bytes, targets: Collection[str]) -> EventCalls | Non
                 and message[2] is None
                 and message[3] in targets
             ):
-                calls.append((message[3], message[4]))
+                calls.append((message[3], expand_arguments(message[4])))
             elif message != _PING_MESSAGE:
                 return None
     except (ValueError, TypeError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError):
         return None
     return calls
+
+
+def expand_arguments(arguments: Any) -> Any:
+    """Hub arguments with any LZ4-compressed value (``[ExtType(98, lengths), block, ...]``) in its plain form; one
+    that cannot be read becomes None, so that its event is dropped as unreadable rather than mistaken."""
+    if type(arguments) is not list:
+        return arguments
+    for index, value in enumerate(arguments):
+        if type(value) is list and value and type(value[0]) is msgpack.ExtType and value[0].code == LZ4_BLOCK_ARRAY:
+            arguments = [*arguments[:index], _expanded(value), *arguments[index + 1 :]]
+    return arguments
+
+
+def _expanded(value: list[Any]) -> Any:
+    try:
+        unpacker = msgpack.Unpacker()
+        unpacker.feed(value[0].data)
+        lengths = list(unpacker)
+        blocks = value[1:]
+        if len(lengths) != len(blocks) or sum(lengths) > MAX_EXPANDED:
+            return None
+        data = b"".join(
+            lz4.block.decompress(block, uncompressed_size=length) for block, length in zip(blocks, lengths, strict=True)
+        )
+        return msgpack.unpackb(data)
+    except (ValueError, TypeError, lz4.block.LZ4BlockError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError):
+        return None
 
 
 def messagepack_bodies(data: bytes) -> tuple[list[bytes], bool]:

@@ -29,7 +29,7 @@ from pysignalr.messages import CloseMessage, CompletionMessage, InvocationMessag
 from pysignalr.protocol.json import JSONProtocol
 from pysignalr.protocol.messagepack import MessagepackProtocol
 
-from conduit_widget.client.fastpath import messagepack_bodies
+from conduit_widget.client.fastpath import expand_arguments, messagepack_bodies
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def message_from_msgpack(values: Any) -> Message | None:
         if size > 5 and values[5]:
             _drop("an invocation that streams to the server", values)
             return None
-        return InvocationMessage(invocation_id, target, arguments, _headers(headers))
+        return InvocationMessage(invocation_id, target, expand_arguments(arguments), _headers(headers))
     if kind == _COMPLETION:
         # [3, headers, invocationId, resultKind, result?]: 1 error, 2 void, 3 result
         if size < 4 or not isinstance(values[2], str) or values[3] not in (1, 2, 3) or isinstance(values[3], bool):

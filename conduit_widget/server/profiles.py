@@ -120,6 +120,8 @@ class Profile:
     image_status_progress: bool  # 2025.08 stores no image progress: its status route says 0 until done
     # -- hubs ------------------------------------------------------------------------------------------------------
     hub_protocols: tuple[str, ...]
+    # MessagePack arguments of this many bytes and more are sent LZ4-compressed (MessagePack-CSharp's Lz4BlockArray).
+    messagepack_compress_from: int | None
     keepalive_interval: float
     client_timeout: float
     handshake_timeout: float
@@ -162,6 +164,7 @@ CONDUIT_2025_08: Final = Profile(
     video_create_ids=("taskId",),
     image_status_progress=False,
     hub_protocols=("json",),
+    messagepack_compress_from=None,
     keepalive_interval=30.0,
     client_timeout=60.0,
     handshake_timeout=15.0,
@@ -193,6 +196,7 @@ CONDUIT_GATEWAY: Final = replace(
     video_model_checked_at_create=False,
     video_create_ids=("task_id",),
     hub_protocols=("json", "messagepack"),
+    messagepack_compress_from=256,
     video_progress_key="progressPercentage",
     image_progress="start-only",
     video_progress="provider",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import msgpack
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pysignalr.messages import InvocationMessage, PingMessage
@@ -15,7 +16,7 @@ from pysignalr.protocol.json import JSONProtocol
 from pysignalr.protocol.messagepack import MessagepackProtocol
 
 from conduit_widget.client.dialects import EVENT_TARGETS
-from conduit_widget.client.fastpath import messagepack_bodies, read_json, read_msgpack
+from conduit_widget.client.fastpath import expand_arguments, messagepack_bodies, read_json, read_msgpack
 from conduit_widget.server.hub.codec import JsonCodec, MessagePackCodec, _varint
 
 TARGETS = frozenset(EVENT_TARGETS)
@@ -99,3 +100,26 @@ def test_messagepack_framing_splits_any_frame_back_into_its_messages_and_notices
     parts, whole = messagepack_bodies(frame[:cut])
     assert whole == (cut in ends)
     assert parts == bodies[: len(parts)]
+
+
+def test_an_lz4_compressed_argument_is_read_as_the_gateway_sends_it():
+    # The Gateway's MessagePack protocol: MessagePack-CSharp's Lz4BlockArray for every argument of 256 bytes or more.
+    payload = {"taskId": "t", "imageUrls": [f"https://example.com/{i}.png" * 4 for i in range(6)]}
+    codec = MessagePackCodec(32 * 1024, compress_from=256)
+    frame = codec.invocation("ImageGenerationCompleted", [payload])
+    plain = MessagePackCodec(32 * 1024).invocation("ImageGenerationCompleted", [payload])
+    assert len(frame) < len(plain)
+    assert read_msgpack(frame, {"ImageGenerationCompleted"}) == [("ImageGenerationCompleted", [payload])]
+
+
+@pytest.mark.parametrize(
+    "packed",
+    [
+        [msgpack.ExtType(98, msgpack.packb(10)), b"\x00\x01"],  # not LZ4
+        [msgpack.ExtType(98, msgpack.packb(10)), b"a", b"b"],  # more blocks than lengths
+        [msgpack.ExtType(98, msgpack.packb(1 << 30)), b"\x1fa\x01\x00"],  # claims a gigabyte
+        [msgpack.ExtType(98, b"\xc1"), b"x"],  # lengths that are not MessagePack
+    ],
+)
+def test_a_compressed_argument_that_cannot_be_read_becomes_none_not_an_error(packed):
+    assert expand_arguments([packed, "next"]) == [None, "next"]

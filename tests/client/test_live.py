@@ -188,12 +188,17 @@ async def test_an_image_cancel_announced_as_progress_ends_the_task_cancelled_wit
     assert task.update.source == ("hub" if transport == "auto" else "poll")
 
 
-@pytest.mark.parametrize("transport", ["auto", "polling"])
+@pytest.mark.parametrize(
+    ("transport", "hub_protocol"), [("auto", "json"), ("auto", "messagepack"), ("polling", "json")]
+)
 @pytest.mark.parametrize("kind", ["image", "video"])
-async def test_a_gateway_task_completes_over_the_hub_and_by_polling_with_its_urls(transport, kind):
+async def test_a_gateway_task_completes_over_the_hub_and_by_polling_with_its_urls(transport, hub_protocol, kind):
+    # Over MessagePack the Gateway LZ4-compresses every event of 256 bytes or more: the completions among them.
     async with (
         LocalConduit(speed=100, profile="conduit-gateway") as server,
-        ConduitClient(server.base_url, server.api_key, transport=transport, poll_interval=0.1) as client,
+        ConduitClient(
+            server.base_url, server.api_key, transport=transport, hub_protocol=hub_protocol, poll_interval=0.1
+        ) as client,
     ):
         if kind == "image":
             task = await client.generate_image("a harbour", size="64x64", n=2)

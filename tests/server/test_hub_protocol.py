@@ -383,3 +383,51 @@ async def test_the_js_client_docs_server_has_no_task_hub():
             http.post(server.base_url + "/hubs/tasks/negotiate") as response,
         ):
             assert (response.status, await response.read()) == (404, b"")
+
+
+async def test_the_gateways_messagepack_compresses_large_arguments_as_messagepack_csharp_does():
+    import lz4.block
+
+    async with LocalConduit(speed=100, profile="conduit-gateway") as server:
+        async with (
+            aiohttp.ClientSession(headers={"Authorization": f"Bearer {server.api_key}"}) as http,
+            http.post(
+                server.base_url + "/v1/conduit/images/generations/async",
+                json={"prompt": "a fox", "model": "dall-e-3", "size": "64x64", "n": 3},
+            ) as response,
+        ):
+            task_id = (await response.json())["task_id"]
+        url = f"{server.base_url}/hubs/image-generation?access_token={server.api_key}"
+        async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+            await ws.send_str('{"protocol":"messagepack","version":1}' + RS)
+            assert await ws.receive_bytes(timeout=5) == b"{}" + RS.encode()
+            body = msgpack.packb([1, {}, "1", "SubscribeToTask", [task_id]])
+            await ws.send_bytes(bytes([len(body)]) + body)
+            events = {}
+            while "ImageGenerationCompleted" not in events:
+                data = await ws.receive_bytes(timeout=5)
+                unpacker = msgpack.Unpacker()
+                offset = 0
+                while offset < len(data):  # VarInt-framed messages
+                    length, shift = 0, 0
+                    while True:
+                        byte = data[offset]
+                        offset += 1
+                        length |= (byte & 0x7F) << shift
+                        shift += 7
+                        if not byte & 0x80:
+                            break
+                    message = msgpack.unpackb(data[offset : offset + length])
+                    offset += length
+                    if message[0] == 1:
+                        events[message[3]] = message[4][0]
+    # A small progress object goes as it is; the completion of three images, over 256 bytes, as
+    # [ExtType(98, lengths), block].
+    assert isinstance(events["ImageGenerationProgress"], dict)
+    packed = events["ImageGenerationCompleted"]
+    assert isinstance(packed, list) and packed[0].code == 98
+    unpacker = msgpack.Unpacker()
+    unpacker.feed(packed[0].data)
+    (size,) = list(unpacker)
+    completed = msgpack.unpackb(lz4.block.decompress(packed[1], uncompressed_size=size))
+    assert completed["taskId"] == task_id and len(completed["imageUrls"]) == 3

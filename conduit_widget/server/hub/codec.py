@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
+import lz4.block
 import msgpack
 
 RECORD_SEPARATOR: Final = b"\x1e"
@@ -26,6 +27,7 @@ CLOSE: Final = 7
 ACK: Final = 8
 SEQUENCE: Final = 9
 KNOWN_TYPES: Final = frozenset(range(1, 10))
+LZ4_BLOCK_ARRAY: Final = 98  # MessagePack-CSharp's extension type code for Lz4BlockArray
 
 
 class HubProtocolError(Exception):
@@ -180,9 +182,10 @@ class MessagePackCodec:
     name = "messagepack"
     binary = True
 
-    def __init__(self, max_message_size: int) -> None:
+    def __init__(self, max_message_size: int, compress_from: int | None = None) -> None:
         self._max = max_message_size
         self._buffer = b""
+        self._compress_from = compress_from  # see _argument
 
     def feed(self, data: bytes) -> list[HubMessage]:
         self._buffer += data
@@ -244,7 +247,18 @@ class MessagePackCodec:
         return HubMessage(kind)
 
     def invocation(self, target: str, arguments: list[Any]) -> bytes:
-        return _pack([INVOCATION, {}, None, target, arguments, []])
+        return _pack([INVOCATION, {}, None, target, [self._argument(a) for a in arguments], []])
+
+    def _argument(self, value: Any) -> Any:
+        """An argument as MessagePack-CSharp serialises it with Lz4BlockArray compression from `compress_from`
+        bytes (the Gateway's setting): ``[ExtType(98, uncompressed length), LZ4 block]`` in place of the value."""
+        if self._compress_from is None:
+            return value
+        packed: bytes = msgpack.packb(value, use_bin_type=True)
+        if len(packed) < self._compress_from:
+            return value
+        block = lz4.block.compress(packed, store_size=False)
+        return [msgpack.ExtType(LZ4_BLOCK_ARRAY, msgpack.packb(len(packed))), block]
 
     def completion(self, invocation_id: str, *, error: str | None = None) -> bytes:
         if error is not None:
@@ -256,6 +270,13 @@ class MessagePackCodec:
 
     def close(self, error: str | None = None, *, allow_reconnect: bool = False) -> bytes:
         return _pack([CLOSE, error, allow_reconnect])
+
+
+def codec_for(name: str, max_message_size: int, *, compress_from: int | None = None) -> HubCodec:
+    """The codec of a protocol the handshake named: ``json`` or ``messagepack``."""
+    if name == "messagepack":
+        return MessagePackCodec(max_message_size, compress_from)
+    return JsonCodec(max_message_size)
 
 
 CODECS: Final[dict[str, Callable[[int], HubCodec]]] = {"json": JsonCodec, "messagepack": MessagePackCodec}

@@ -24,7 +24,6 @@ from aiohttp import WSMsgType, web
 
 from conduit_widget.server.hub.codec import (
     CLOSE,
-    CODECS,
     INVOCATION,
     KNOWN_TYPES,
     PING,
@@ -32,6 +31,7 @@ from conduit_widget.server.hub.codec import (
     HubCodec,
     HubMessage,
     HubProtocolError,
+    codec_for,
     handshake_response,
     parse_handshake,
 )
@@ -86,6 +86,7 @@ class HubConnection:
         client_timeout: float,
         handshake_timeout: float,
         max_message_size: int,
+        compress_from: int | None = None,
         on_frame: Callable[[bytes], None] | None = None,
     ) -> None:
         self.ws = ws
@@ -101,6 +102,7 @@ class HubConnection:
         self._client_timeout = client_timeout
         self._handshake_timeout = handshake_timeout
         self._max_message = max_message_size
+        self._compress_from = compress_from  # MessagePack arguments of this many bytes and more go LZ4-compressed
         self._on_frame = on_frame  # sees every frame the client sends, for tests of what clients say
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._last_received = time.monotonic()
@@ -175,7 +177,7 @@ class HubConnection:
         if version > MAX_PROTOCOL_VERSION:
             await self._refuse_handshake(f"The server does not support version {version} of the '{name}' protocol.")
             return False
-        self.codec = CODECS[offered[name.lower()]](self._max_message)
+        self.codec = codec_for(offered[name.lower()], self._max_message, compress_from=self._compress_from)
         await self._send_frame(handshake_response())
         if rest:  # messages after the handshake in the same frame are read as any others
             self._last_received = time.monotonic()

@@ -177,6 +177,7 @@ class Hubs:
                 client_timeout=self._config.client_timeout or profile.client_timeout,
                 handshake_timeout=profile.handshake_timeout,
                 max_message_size=profile.max_hub_message,
+                compress_from=profile.messagepack_compress_from,
                 on_frame=self._frame_seen if self.frame_listeners else None,
             )
             self._live[token] = conn
