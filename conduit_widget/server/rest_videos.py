@@ -9,9 +9,9 @@ from conduit_widget import protocol
 from conduit_widget.server import views
 from conduit_widget.server.context import ServerContext, origin
 from conduit_widget.server.errors import openai_error, problem
+from conduit_widget.server.store import MAX_RETRIES
 from conduit_widget.server.validation import Refusal, check_create
 
-MAX_RETRIES = 3  # AsyncTask.MaxRetries' default
 # TaskState's names, as the retry refusal quotes them.
 _STATE_NAMES = {
     protocol.PENDING: "Pending",

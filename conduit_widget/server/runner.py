@@ -26,7 +26,7 @@ from conduit_widget.server.config import ServerConfig
 from conduit_widget.server.hub.hubs import Hubs
 from conduit_widget.server.media import VideoWriter, render_image
 from conduit_widget.server.profiles import Profile
-from conduit_widget.server.store import TaskRecord, TaskStore, utcnow
+from conduit_widget.server.store import MAX_RETRIES, TaskRecord, TaskStore, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,6 @@ VIDEO_SETUP_SECONDS: Final = 1.5
 VIDEO_SECONDS_PER_SECOND: Final = 3.25  # a 4 s clip takes about 15 s at speed 1
 FAIL_AT: Final = 0.4  # test-fail gives up this far in
 HANG_AT: Final = 0.5  # test-hang stops here
-MAX_RETRIES: Final = 3  # AsyncTask.MaxRetries' default
 # MiniMax's status words and the progress 7c3fd76a reports for each (MiniMaxClient.Videos.cs); "Processing" climbs.
 _MINIMAX_STEPS: Final = (("Preparing", 10), ("Queueing", 20), ("Pending", 30))
 

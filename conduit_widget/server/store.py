@@ -27,6 +27,9 @@ CREATE INDEX IF NOT EXISTS tasks_status ON tasks (status);
 """
 
 
+MAX_RETRIES = 3  # how often a failed video may be retried: AsyncTask.MaxRetries' default, on every version
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

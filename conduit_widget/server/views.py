@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from conduit_widget import protocol
 from conduit_widget.server.profiles import Profile
-from conduit_widget.server.store import TaskRecord
+from conduit_widget.server.store import MAX_RETRIES, TaskRecord
 
 _TASK_STATES: Final = {status: index for index, status in enumerate(protocol.STATUSES)}  # TaskState's int values
 
@@ -264,7 +264,7 @@ def task_status(profile: Profile, record: TaskRecord, base: str) -> dict[str, An
         "progress": record.progress,
         "progress_message": record.message,
         "retry_count": record.retry_count,
-        "max_retries": 3,
+        "max_retries": MAX_RETRIES,
         "is_retryable": record.is_retryable or record.status != protocol.FAILED,
         "next_retry_at": None,
     }

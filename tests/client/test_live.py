@@ -224,3 +224,18 @@ async def test_model_kinds_come_from_discovery_not_from_names_or_a_type(conduit)
     assert set(images) == {"local-image", "dall-e-3", "dall-e-2", "gpt-image-1"}
     assert set(videos) == {"local-video", "minimax-video"}
     assert "gpt-4o-mini" in listed  # a chat model the gateway lists, and neither kind offers
+
+
+async def test_a_video_asked_for_as_4_point_0_seconds_goes_out_as_4_and_completes_on_7c3fd76a():
+    # `int? Duration`: the JSON `4.0` a float-typed client would send is a 400 there (tests/server/test_rest_videos.py).
+    async with (
+        LocalConduit(speed=100, profile="conduit-2025.08") as server,
+        ConduitClient(server.base_url, server.api_key) as client,
+    ):
+        task = await client.generate_video("waves", size="64x64", duration=4.0, fps=6)
+        result = await task.wait(30)
+        (record,) = [r for r in server.tasks() if r.id == task.id]
+        clip = await client.rest.download(result.video_url or "")
+    assert result.ok
+    assert record.params["duration"] == 4 and isinstance(record.params["duration"], int)
+    assert clip[4:8] == b"ftyp"

@@ -34,7 +34,7 @@ def test_every_contract_table_has_a_column_per_profile_and_every_real_cell_a_sou
     rows = 0
     for header, _rule, *body in tables:
         columns = [cell.strip("`") for cell in header[1:]]
-        assert columns == list(PROFILES)[1:] + ["default"], columns
+        assert columns == [*list(PROFILES)[1:], "default"], columns
         for row in body:
             rows += 1
             assert len(row) == len(header), row

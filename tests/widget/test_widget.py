@@ -202,3 +202,19 @@ async def test_the_model_picker_offers_each_kind_only_the_models_discovery_says_
     }
     assert {m["type"] for m in widget.models} == {"image", "video"}
     widget.close()
+
+
+async def test_a_widget_video_of_4_point_0_seconds_completes_on_7c3fd76a():
+    from conduit_widget import ConduitClient
+    from conduit_widget.server import LocalConduit
+
+    async with (
+        LocalConduit(speed=100, profile="conduit-2025.08") as server,
+        ConduitClient(server.base_url, server.api_key) as client,
+    ):
+        widget = GenerationWidget("waves", kind="video", size="64x64", duration=4.0, client=client)
+        result = await widget.wait(30)
+        (record,) = [r for r in server.tasks() if r.id == result.task_id]
+    assert result.ok and widget.video_url.endswith(".mp4")
+    assert record.params["duration"] == 4
+    widget.close()
