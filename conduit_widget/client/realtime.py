@@ -56,6 +56,7 @@ INVOKE_TIMEOUT: Final = 10.0
 _UNKNOWN_METHOD: Final = ("Method does not exist", "Unknown hub method")
 _TARGETS: Final = frozenset(EVENT_TARGETS)
 _TURN: Final = 0.005  # seconds of reading frames before the loop gets a turn
+_SAID_JSON_ONLY: set[str] = set()  # gateways this process has warned about refusing MessagePack
 
 
 @dataclass(frozen=True)
@@ -309,11 +310,13 @@ class HubLink:
                 # A gateway that speaks JSON only (knnlabs/Conduit at 7c3fd76a): say so, once, and speak JSON at once.
                 self._protocol = "json"
                 host = self.url.split("://", 1)[-1].split("/", 1)[0]
-                warnings.warn(
-                    f"the {self.kind} hub at {host} does not offer MessagePack ({error.message}); using JSON",
-                    ConduitWarning,
-                    stacklevel=1,
-                )
+                if host not in _SAID_JSON_ONLY:  # once for the gateway, not once for each of its hubs
+                    _SAID_JSON_ONLY.add(host)
+                    warnings.warn(
+                        f"the Conduit at {host} does not offer MessagePack on its hubs ({error.message}); using JSON",
+                        ConduitWarning,
+                        stacklevel=1,
+                    )
                 continue
             self._first_attempt.set()
             if self._closed:
