@@ -61,4 +61,4 @@ reliability: install-dev
 # Benchmarks are not tests: one table, benchmarks/results/latest.json and docs/performance.md (before: the
 # committed benchmarks/baseline.json). ARGS="--only throughput" for one section, "--quick" for the smoke size.
 bench: install-dev js/node_modules/.package-lock.json
-	$(BIN)/python benchmarks/run.py $(ARGS)
+	$(BIN)/python -m benchmarks.run $(ARGS)

@@ -16,6 +16,7 @@ from typing import Any, Final
 
 import httpx
 
+from benchmarks.bench_routes import BURST_ROUTE, PACED_ROUTE, STAMP_PREFIX, STATS_ROUTE
 from benchmarks.jitter import Jitter
 from benchmarks.latency import follow_hanging_tasks
 from benchmarks.stats import latency_ms, percentile
@@ -23,7 +24,6 @@ from conduit_widget import GenerationWidget
 from conduit_widget.client.models import TaskUpdate
 from conduit_widget.client.realtime import POOL
 from conduit_widget.defaults import default_client
-from conduit_widget.server.bench import BURST_ROUTE, PACED_ROUTE, STAMP_PREFIX, STATS_ROUTE
 from conduit_widget.widget import UPDATE_INTERVAL
 
 HANG_MODEL: Final = "test-hang"

@@ -21,13 +21,13 @@ import time
 from collections import Counter
 from typing import Any
 
+from benchmarks.bench_routes import STAMP_PREFIX
 from benchmarks.kernel import Kernel
 from benchmarks.server_process import ServerProcess
 from benchmarks.stats import latency_ms, ratio, spread
 from conduit_widget import protocol
 from conduit_widget.client import ConduitClient, Task
 from conduit_widget.client.models import TaskUpdate
-from conduit_widget.server.bench import STAMP_PREFIX
 
 SETTLED_PROGRESS = 40  # test-hang's last step before it stops (44%) is past this
 

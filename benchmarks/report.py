@@ -381,7 +381,7 @@ def performance_md(after: dict[str, Any], before: dict[str, Any] | None) -> str:
         "",
         "## How it is measured",
         "",
-        "`make bench` runs `benchmarks/run.py`: every section starts `conduit-widget serve --bench` in a process",
+        "`make bench` runs `benchmarks/run.py`: every section starts `benchmarks.bench_server` in a process",
         "of its own (so client and server do not share an event loop), at full speed (every pacing delay divided",
         "by a million). `--quick` is the smoke test's size; `--only SECTION` runs one section.",
         "",

@@ -1,6 +1,6 @@
 """`make bench`: every benchmark of issue 7, one table, ``benchmarks/results/latest.json``, docs/performance.md.
 
-    python benchmarks/run.py [--quick] [--only SECTION,...] [--json PATH] [--baseline PATH]
+    python -m benchmarks.run [--quick] [--only SECTION,...] [--json PATH] [--baseline PATH]
                              [--docs PATH | --no-docs] [--write-baseline] [--label TEXT] [--from-json PATH]
 
 Sections: throughput, latency, browser, footprint, capacity; each starts a server process of its own.
@@ -9,36 +9,32 @@ regenerates docs/performance.md against ``benchmarks/baseline.json`` (the "befor
 makes this run the new baseline; ``--from-json`` measures nothing and only prints and reports saved results.
 Which ``conduit_widget`` is measured is whichever Python imports: put another tree first on PYTHONPATH to
 measure it (the servers and kernels started here inherit it; run from outside the checkout, as the
-baseline was: ``cd /tmp && PYTHONPATH=/path/to/tree python /path/to/benchmarks/run.py``).
+baseline was: ``cd /tmp && PYTHONPATH=/path/to/tree:/path/to/checkout python -m benchmarks.run``).
 """
 
 from __future__ import annotations
 
-import importlib.util
+import argparse
+import asyncio
+import contextlib
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
 import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
+
+import conduit_widget
+from benchmarks import capacity, footprint, latency, report, throughput, widget_load
+from benchmarks.server_process import ServerProcess
 
 REPO = Path(__file__).resolve().parents[1]
-if importlib.util.find_spec("benchmarks") is None:  # run as a script without the editable install's path
-    sys.path.append(str(REPO))
-
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import contextlib  # noqa: E402
-import datetime  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-from collections.abc import AsyncIterator, Awaitable, Callable  # noqa: E402
-from dataclasses import asdict, dataclass  # noqa: E402
-from typing import Any  # noqa: E402
-
-import conduit_widget  # noqa: E402
-from benchmarks import capacity, footprint, latency, report, throughput, widget_load  # noqa: E402
-from benchmarks.server_process import ServerProcess  # noqa: E402
 
 SECTIONS = ("throughput", "latency", "browser", "footprint", "capacity")
 RESULTS = REPO / "benchmarks" / "results"

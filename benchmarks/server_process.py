@@ -1,4 +1,4 @@
-"""The local Conduit in a process of its own (``conduit-widget serve --bench``), so that the client being
+"""The local Conduit in a process of its own (``python -m benchmarks.bench_server``), so that the client being
 measured and the server do not share an event loop or a core, and helpers for its benchmark routes."""
 
 from __future__ import annotations
@@ -9,15 +9,17 @@ import os
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 import httpx
 
+from benchmarks.bench_routes import BURST_ROUTE, FANOUT_ROUTE, PACED_ROUTE, STATS_ROUTE
 from conduit_widget import protocol
 from conduit_widget.server import generate_key
-from conduit_widget.server.bench import BURST_ROUTE, FANOUT_ROUTE, PACED_ROUTE, STATS_ROUTE
 
+REPO = Path(__file__).resolve().parents[1]
 FULL_SPEED = 1_000_000.0  # every pacing delay divided by this: tasks run as fast as the server can
 HANG_MODEL = protocol.TEST_HANG_MODEL  # stops at half way and stays "processing": only bench events follow
 
@@ -40,21 +42,24 @@ class ServerProcess:
         return self._http
 
     async def __aenter__(self) -> Self:
-        command = [sys.executable, "-m", "conduit_widget.cli", "serve", "--bench", "--port", "0"]
-        command += ["--speed", str(self.speed), "--api-key", self.api_key, "--data-dir", self._data.name]
+        command = [sys.executable, "-m", "benchmarks.bench_server", "--port", "0"]
+        command += ["--speed", str(self.speed), "--data-dir", self._data.name]
+        # Started outside the checkout, so that PYTHONPATH decides which conduit_widget runs (see run.py); the
+        # benchmarks themselves are found through REPO, put on PYTHONPATH after whatever it already names.
+        path = os.pathsep.join(p for p in (os.environ.get("PYTHONPATH", ""), str(REPO)) if p)
         self._process = await asyncio.create_subprocess_exec(
             *command,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            cwd=self._data.name,  # not the checkout: PYTHONPATH decides which conduit_widget runs (see run.py)
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "CONDUIT_API_KEY": self.api_key, "PYTHONPATH": path},
+            cwd=self._data.name,
         )
         assert self._process.stdout is not None
         async with asyncio.timeout(30):
             while not self.base_url:
                 line = (await self._process.stdout.readline()).decode()
                 if not line:
-                    raise RuntimeError("conduit-widget serve --bench ended before it listened")
+                    raise RuntimeError("the benchmark server ended before it listened")
                 if "listening on " in line:
                     self.base_url = line.rsplit("listening on ", 1)[1].strip()
         self.pid = self._process.pid

@@ -98,7 +98,6 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the local Conduit-compatible server")
     _server_options(serve)
     serve.add_argument("-v", "--verbose", action="store_true", help="log every request (keys redacted)")
-    serve.add_argument("--bench", action="store_true", help="enable the benchmark-only burst route (off by default)")
 
     demo = commands.add_parser("demo", help="run the local Conduit and JupyterLab on the quickstart notebook")
     demo.add_argument("--notebook", default="notebooks/quickstart.ipynb", help="notebook to open")
@@ -235,7 +234,6 @@ def _serve(args: argparse.Namespace) -> int:
         profile=args.profile,
         data_dir=args.data_dir,
         rate_limit_per_minute=args.rate_limit,
-        bench=getattr(args, "bench", False),
     )
 
     async def run() -> None:

@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 def test_the_benchmark_runs_every_section_and_reports_positive_figures(tmp_path):
     out = tmp_path / "results.json"
     result = subprocess.run(
-        [sys.executable, "benchmarks/run.py", "--quick", "--json", str(out)],
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--json", str(out)],
         cwd=REPO,
         capture_output=True,
         text=True,

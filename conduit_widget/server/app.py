@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from aiohttp import web
@@ -10,7 +11,6 @@ from aiohttp.typedefs import Handler
 
 from conduit_widget import protocol
 from conduit_widget.server.auth import RateLimiter, auth_middleware
-from conduit_widget.server.bench import bench_routes
 from conduit_widget.server.config import ServerConfig
 from conduit_widget.server.context import ServerContext
 from conduit_widget.server.faults import FaultPlan
@@ -40,7 +40,10 @@ async def _unmapped(request: web.Request, handler: Handler) -> web.StreamRespons
     return await handler(request)
 
 
-def build_app(config: ServerConfig, base_url: str) -> web.Application:
+Extension = Callable[[ServerContext], Iterable[web.RouteDef]]
+
+
+def build_app(config: ServerConfig, base_url: str, extensions: Iterable[Extension] = ()) -> web.Application:
     """The aiohttp application; tasks left unfinished in ``config.data_dir`` resume when it starts."""
     data_dir = config.data_dir
     temp: tempfile.TemporaryDirectory[str] | None = None
@@ -66,9 +69,9 @@ def build_app(config: ServerConfig, base_url: str) -> web.Application:
     routes = image_routes(ctx) + video_routes(ctx) + hubs.routes() + misc_routes(ctx) + faults.routes()
     if profile.tasks_route is not None:
         routes += task_routes(ctx)
+    for extension in extensions:  # routes a caller adds, made with the same context
+        routes += extension(ctx)
     app.add_routes(routes)
-    if config.bench:
-        app.add_routes(bench_routes(hubs))
 
     async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
         runner.resume_unfinished(base_url)

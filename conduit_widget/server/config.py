@@ -23,7 +23,6 @@ class ServerConfig:
     client_timeout: float | None = None
     max_body: int = 1024 * 1024
     rate_limit_per_minute: int | None = None  # per key, on the create routes
-    bench: bool = False  # POST /_local/bench/burst: benchmark bursts (conduit_widget.server.bench)
 
     def __post_init__(self) -> None:
         # Each wrong setting named before anything starts: a server that fails later, or never answers, says less.
@@ -41,8 +40,6 @@ class ServerConfig:
             not _is_int(self.rate_limit_per_minute) or self.rate_limit_per_minute < 1
         ):
             raise ValueError(f"rate limit must be at least 1 request a minute, got {self.rate_limit_per_minute!r}")
-        if not isinstance(self.bench, bool):
-            raise ValueError(f"bench must be True or False, got {self.bench!r}")
 
 
 def _is_int(value: object) -> bool:

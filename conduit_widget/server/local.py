@@ -8,7 +8,7 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -16,7 +16,7 @@ from typing import Any, Self, TypeVar
 from aiohttp import web
 
 from conduit_widget.protocol import KEY_PREFIX
-from conduit_widget.server.app import CONTEXT, FAULTS, build_app
+from conduit_widget.server.app import CONTEXT, FAULTS, Extension, build_app
 from conduit_widget.server.auth import RedactingAccessLogger
 from conduit_widget.server.config import ServerConfig
 from conduit_widget.server.faults import Fault, FaultMode
@@ -60,7 +60,7 @@ class LocalConduit:
         rate_limit_per_minute: int | None = None,
         keepalive_interval: float | None = None,
         client_timeout: float | None = None,
-        bench: bool = False,
+        extensions: Sequence[Extension] = (),
     ) -> None:
         if data_dir is not None and not isinstance(data_dir, str | os.PathLike):
             raise ValueError(f"data_dir must be a folder's path, got {data_dir!r}")
@@ -75,8 +75,8 @@ class LocalConduit:
             rate_limit_per_minute=rate_limit_per_minute,
             keepalive_interval=keepalive_interval,
             client_timeout=client_timeout,
-            bench=bench,
         )
+        self._extensions = tuple(extensions)  # more routes, made from the server's context (see app.build_app)
         self._socket: socket.socket | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -114,7 +114,9 @@ class LocalConduit:
         self._bind()
         assert self._socket is not None
         runner = web.AppRunner(
-            build_app(self.config, self.base_url), access_log_class=RedactingAccessLogger, shutdown_timeout=1.0
+            build_app(self.config, self.base_url, self._extensions),
+            access_log_class=RedactingAccessLogger,
+            shutdown_timeout=1.0,
         )
         await runner.setup()
         await web.SockSite(runner, self._socket).start()

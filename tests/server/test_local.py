@@ -135,7 +135,6 @@ def _get_quietly(url: str, key: str, timeout: float) -> None:
         ("profile", None),
         ("rate_limit_per_minute", 0),
         ("rate_limit_per_minute", 1.5),
-        ("bench", "yes"),
         ("data_dir", 5),
     ],
 )

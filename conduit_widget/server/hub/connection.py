@@ -118,10 +118,15 @@ class HubConnection:
             return
         self._queue.put_nowait(frame)
 
-    async def write_now(self, frame: bytes) -> None:
-        """Write one frame, waiting for the socket (benchmark bursts). A frame is written whole, so this and
-        the writer task never interleave inside one."""
+    async def write(self, frame: bytes) -> None:
+        """Write one encoded frame now, waiting for the socket rather than queueing. A frame is written whole, so this
+        and the writer task never interleave inside one."""
         await self._send_frame(frame)
+
+    @property
+    def queued(self) -> int:
+        """Frames waiting for the writer."""
+        return self._queue.qsize()
 
     def abort(self) -> None:
         """Cut the connection without a Close message, as a network failure would."""

@@ -255,21 +255,9 @@ class Hubs:
                 frame = encoded[codec.name] = b"".join(codec.invocation(t, args) for t, args in events)
             conn.send(frame)
 
-    async def send_burst(self, kind: HubName, task_id: str, events: list[tuple[str, list[Any]]], per_frame: int) -> int:
-        """Benchmarks only: encode every event up front, then write frames of `per_frame` messages to each
-        subscriber as fast as its socket takes them (awaiting the socket is the backpressure)."""
-        group = list(self._groups.get((kind, task_id), ()))
-        frames: dict[str, list[bytes]] = {}
-        for conn in group:
-            codec = conn.codec
-            if codec is not None and codec.name not in frames:
-                messages = [codec.invocation(target, args) for target, args in events]
-                frames[codec.name] = [b"".join(messages[i : i + per_frame]) for i in range(0, len(messages), per_frame)]
-        for conn in group:
-            if conn.codec is not None:
-                for frame in frames[conn.codec.name]:
-                    await conn.write_now(frame)
-        return len(events) * len(group)
+    def subscribers(self, hub: HubName, task_id: str) -> list[HubConnection]:
+        """The connections following the task on that hub."""
+        return list(self._groups.get((hub, task_id), ()))
 
     def drop_connections(self) -> int:
         """Cut every live connection as a network failure would; returns how many were cut."""

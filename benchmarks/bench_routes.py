@@ -1,7 +1,7 @@
-"""Benchmark-only routes, so a client and not the server is what is measured.
-
-Off unless the server is started with ``bench=True`` (``conduit-widget serve --bench``). Every event is an
-``ImageGenerationProgress`` with its own message, so each one is news to a client.
+"""Benchmark routes, plugged into a local Conduit (``benchmarks.bench_server``), so that a client and not the server
+is what is measured. They use the server's public seams only: its hubs' subscribers, a connection's frame writes and
+queue length, and publishing. Every event is an ``ImageGenerationProgress`` with its own message, so each one is news
+to a client.
 
 - ``POST /_local/bench/burst`` ``{"task_id" | "task_ids", "count", "per_frame"}``: ``count`` events, encoded once
   per hub protocol before the clock starts, then written ``per_frame`` messages to a WebSocket frame as fast as
@@ -27,6 +27,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from conduit_widget import protocol
+from conduit_widget.server.context import ServerContext
 from conduit_widget.server.hub.hubs import Hubs
 
 BURST_ROUTE: Final = "/_local/bench/burst"
@@ -74,7 +75,27 @@ def _bad(text: str) -> web.Response:
     return web.json_response({"error": text}, status=400)
 
 
-def bench_routes(hubs: Hubs) -> list[web.RouteDef]:
+async def send_burst(hubs: Hubs, task_id: str, events: list[tuple[str, list[Any]]], per_frame: int) -> int:
+    """Encode every event up front, then write frames of `per_frame` messages to each subscriber of the task as fast
+    as its socket takes them (awaiting the socket is the backpressure)."""
+    subscribers = hubs.subscribers("image", task_id)
+    frames: dict[str, list[bytes]] = {}
+    for conn in subscribers:
+        codec = conn.codec
+        if codec is not None and codec.name not in frames:
+            messages = [codec.invocation(target, args) for target, args in events]
+            frames[codec.name] = [b"".join(messages[i : i + per_frame]) for i in range(0, len(messages), per_frame)]
+    for conn in subscribers:
+        if conn.codec is not None:
+            for frame in frames[conn.codec.name]:
+                await conn.write(frame)
+    return len(events) * len(subscribers)
+
+
+def bench_routes(ctx: ServerContext) -> list[web.RouteDef]:
+    """The routes, for ``LocalConduit(extensions=[bench_routes])``."""
+    hubs = ctx.hubs
+
     async def burst(request: web.Request) -> web.Response:
         body = await request.json()
         ids, count, per_frame = _ids(body), _count(body), body.get("per_frame", 1)
@@ -82,7 +103,7 @@ def bench_routes(hubs: Hubs) -> list[web.RouteDef]:
             return _bad(f"task_id or task_ids (strings), count (1..{MAX_BURST}) and per_frame (1..10000) are required")
         events = burst_events(ids, count)
         started = time.perf_counter()
-        sent = await hubs.send_burst("image", ids[0], events, per_frame)
+        sent = await send_burst(hubs, ids[0], events, per_frame)
         return web.json_response({"sent": sent, "seconds": time.perf_counter() - started})
 
     async def paced(request: web.Request) -> web.Response:
@@ -105,15 +126,14 @@ def bench_routes(hubs: Hubs) -> list[web.RouteDef]:
         if ids is None or len(ids) != 1 or count is None:
             return _bad(f"task_id (a string) and count (1..{MAX_BURST}) are required")
         task_id = ids[0]
-        # The subscribers' queues are the server's own; reading their length is what a benchmark may do.
-        queues = [conn._queue for conn in hubs._groups.get(("image", task_id), ())]
+        subscribers = hubs.subscribers("image", task_id)
         started = time.perf_counter()
         for i in range(count):
             hubs.publish("image", task_id, [progress_event(task_id, i, count, f"burst {i}")])
             await asyncio.sleep(0)  # each subscriber's writer takes what is queued, as between a runner's steps
-            while any(q.qsize() > _FANOUT_HIGH_WATER for q in queues):  # noqa: ASYNC110 (no event says "drained")
+            while any(c.queued > _FANOUT_HIGH_WATER for c in subscribers):  # noqa: ASYNC110 (no event says "drained")
                 await asyncio.sleep(0.001)
-        return web.json_response({"sent": count * len(queues), "seconds": time.perf_counter() - started})
+        return web.json_response({"sent": count * len(subscribers), "seconds": time.perf_counter() - started})
 
     async def stats(request: web.Request) -> web.Response:
         usage = resource.getrusage(resource.RUSAGE_SELF)
