@@ -215,7 +215,7 @@ async def _save(client: ConduitClient, task: Task, args: argparse.Namespace, std
     suffix = media_suffix(result.urls[0], task.kind)
     paths = destinations(args.out, args.prompt, task.id, len(result.urls), suffix)
     for url, path in zip(result.urls, paths, strict=True):
-        path.write_bytes(await client.rest.download(url))
+        path.write_bytes(await client.download(url))
         print(f"Saved {path}", flush=True)
     return 0
 

@@ -22,7 +22,7 @@ def default_client() -> ConduitClient:
     """The event loop's shared client, configured from CONDUIT_* (or the local Conduit)."""
     loop = asyncio.get_running_loop()
     client = _clients.get(id(loop))
-    if client is None or client._closed:
+    if client is None or client.closed:
         client = _clients[id(loop)] = ConduitClient()
     return client
 

@@ -391,7 +391,7 @@ class GenerationWidget(anywidget.AnyWidget):
 
     async def _fetch(self, url: str) -> bytes:
         client = await self._get_client()
-        return await client.rest.download(url)
+        return await client.download(url)
 
     # -- plumbing --------------------------------------------------------------------------------
 

@@ -9,18 +9,14 @@ import contextlib
 import functools
 import inspect
 import logging
-import time
-from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from conduit_widget.client import checks
-from conduit_widget.client.errors import ConduitError, ConflictError, TimeoutError, ValidationError
+from conduit_widget.client.errors import ConduitError, TimeoutError
 from conduit_widget.client.models import TERMINAL, Status, TaskEvent, TaskResult, TaskUpdate
 from conduit_widget.client.state import TaskState
 from conduit_widget.protocol import Kind
-
-if TYPE_CHECKING:
-    from conduit_widget.client.client import ConduitClient
 
 log = logging.getLogger(__name__)
 
@@ -51,23 +47,30 @@ class _Updates:
 
 class Task:
     """A generation task being followed. ``async for update in task``, ``await task.wait()``,
-    ``await task.cancel()``; ``task.update`` is the latest snapshot and ``task.result`` the ending."""
+    ``await task.cancel()``; ``task.update`` is the latest snapshot and ``task.result`` the ending.
 
-    def __init__(self, client: ConduitClient, task_id: str, kind: Kind, request: dict[str, Any] | None = None) -> None:
+    A task knows nothing of hubs or HTTP: its client's follower feeds it events (`apply`) and carries out a cancel
+    (the `cancel` it was made with)."""
+
+    def __init__(
+        self,
+        task_id: str,
+        kind: Kind,
+        request: dict[str, Any] | None = None,
+        *,
+        cancel: Callable[[Task], Awaitable[None]],
+    ) -> None:
         self.id = task_id
         self.kind = kind
         self.request = request  # what created it, so a failed attempt can be made again
         self.attempts: list[str] = [task_id]
         self.retries_used = 0  # by the client's retry_failed recovery
-        self._client = client
+        self._request_cancel = cancel
         self._state = TaskState(task_id, kind)
         self._done = asyncio.Event()
         self._consumers: list[_Updates] = []
         # A tuple, replaced whole on a change, so that a listener removing itself mid-delivery needs no copy.
         self._listeners: tuple[Callable[[TaskUpdate], Any], ...] = ()
-        self.last_heard = time.monotonic()
-        self.last_polled = 0.0
-        self._media_read: asyncio.Task[None] | None = None  # the status read a completion without media asked for
 
     def __repr__(self) -> str:
         update = self.update
@@ -147,44 +150,32 @@ class Task:
         event at all, and a task may end otherwise meanwhile. So the status is read after asking, and the task is
         followed as usual until it ends."""
         if not self.done:
-            with contextlib.suppress(ValidationError, ConflictError):  # already over: its status says how
-                await self._client.rest.cancel(self.kind, self.id)
-            await self._client.reconcile(self)
+            await self._request_cancel(self)
         return await self.wait(30)
 
-    # -- what feeds it -------------------------------------------------------------------------
+    # -- what feeds it (the follower) ----------------------------------------------------------
 
-    def deliver(self, event: TaskEvent) -> None:
-        """Take in one event from any source; the state machine decides what is news."""
+    def apply(self, event: TaskEvent, now: float | None = None) -> TaskUpdate | None:
+        """Take in one event; the state machine decides what is news. The update it made, if any, reaches every
+        consumer and listener, and an ending wakes whoever waits."""
         if event.task_id != self.id:
-            return  # an event for an attempt this handle has moved on from
-        self.last_heard = now = time.monotonic()
-        status = event.status
-        if status == "completed" or status == "failed":
-            if status == "completed" and not (event.image_urls or event.video_url) and event.source == "hub":
-                # A completion without its media (some seed servers): read them from the status route first.
-                # One read at a time: a server repeating the event must not make the client repeat the request.
-                if self._media_read is None or self._media_read.done():
-                    self._media_read = self._client.schedule_reconcile(self)
-                return
-            if status == "failed" and self._client.should_retry(self, event):
-                return
+            return None  # an event for an attempt this handle has moved on from
         update = self._state.apply(event, now)
         if update is None:
-            return
-        if self._consumers:
-            for consumer in self._consumers:
-                consumer.put(update)
+            return None
+        for consumer in self._consumers:
+            consumer.put(update)
         for listener in self._listeners:
             call_listener(listener, update, "a task listener")
-        self._client.task_changed(self, update)
         if update.status in TERMINAL:
             self._done.set()
+        return update
 
     def enrich(self, event: TaskEvent) -> None:
+        """What a status read adds to a task that ended without its media; nothing else changes."""
         self._state.enrich(event)
 
-    def move_to(self, task_id: str) -> None:
+    def moved_to(self, task_id: str) -> None:
         """Follow a new attempt (a retried image task gets a new id on the server)."""
         self.id = task_id
         self.attempts.append(task_id)

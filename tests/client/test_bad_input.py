@@ -29,7 +29,6 @@ from conduit_widget import (
     ConduitError,
     ConfigurationError,
     LocalConduit,
-    Task,
     TimeoutError,
 )
 from conduit_widget.client import sync
@@ -38,6 +37,7 @@ from conduit_widget.client.realtime import Keepalive
 from conduit_widget.client.rest import RestClient
 from conduit_widget.client.secret import Secret
 from conduit_widget.protocol import IMAGE_CANCEL, IMAGE_STATUS, VIDEO_CANCEL, VIDEO_STATUS
+from tests.client.offline import loose_task
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 URL = "https://conduit.example.com"
@@ -510,7 +510,7 @@ def test_right_event_names_and_callbacks_are_taken(event: str) -> None:
 @FAST
 @given(timeout=bad_seconds(optional=True, zero=True), cancel_on_timeout=st.booleans())
 def test_a_wrong_wait_timeout_is_named(timeout: Any, cancel_on_timeout: bool) -> None:
-    task = Task(never_started(), "a-task", "image")
+    task = loose_task()
     with pytest.raises(ConduitError) as info:
         asyncio.run(task.wait(timeout, cancel_on_timeout=cancel_on_timeout))
     assert_names(info.value, "timeout")
@@ -519,7 +519,7 @@ def test_a_wrong_wait_timeout_is_named(timeout: Any, cancel_on_timeout: bool) ->
 @FAST
 @given(timeout=st.floats(0, 0.01) | st.integers(0, 0))
 def test_a_right_wait_timeout_waits_and_then_says_which_task(timeout: float) -> None:
-    task = Task(never_started(), "a-task", "image")
+    task = loose_task()
     with pytest.raises(TimeoutError) as info:
         asyncio.run(task.wait(timeout))
     assert not isinstance(info.value, ConfigurationError)
@@ -530,5 +530,5 @@ def test_a_right_wait_timeout_waits_and_then_says_which_task(timeout: float) -> 
 @given(callback=not_numbers | st.integers())
 def test_a_task_listener_that_is_not_a_function_is_named(callback: Any) -> None:
     with pytest.raises(ConduitError) as info:
-        Task(never_started(), "a-task", "image").on_update(callback)
+        loose_task().on_update(callback)
     assert_names(info.value, "callback")

@@ -80,7 +80,7 @@ async def test_twenty_cuts_in_a_row_leave_the_client_connected():
             await asyncio.wait_for(reconnected.wait(), 10)
         task = await client.generate_image("after twenty cuts", size="64x64", model="test-slow")
         updates = [u async for u in task]
-        assert client._links["image"].connected
+        assert client._follower.links["image"].connected
     assert count == Counter({"reconnected": 20})
     assert updates[-1].status == "completed"
     assert any(u.source == "hub" for u in updates)
@@ -117,7 +117,7 @@ async def test_a_server_down_at_start_is_waited_for(tmp_path):
             assert not task.done
             server = serve(port, key, tmp_path)
             result = await task.wait(30)
-            assert client._links["image"].connected
+            assert client._follower.links["image"].connected
     finally:
         kill(server)
     assert result.ok
@@ -274,7 +274,9 @@ async def test_wait_timeout_names_the_task_and_cancels_nothing(conduit):
 async def test_the_watchdog_polls_a_task_the_hub_has_gone_quiet_about(conduit):
     async with ConduitClient(conduit.base_url, conduit.api_key, watchdog_interval=0.3) as client:
         task = await client.generate_image("lost events", size="64x64", model="test-slow")
-        client._links["image"].unsubscribe(task.id, task.deliver)  # as if every hub event were lost
+        client._follower.links["image"].unsubscribe(
+            task.id, client._follower.receive
+        )  # as if every hub event were lost
         result = await task.wait(15)
     assert result.ok
     assert task.update.source == "poll"
@@ -337,7 +339,7 @@ async def test_a_hub_refusing_the_key_is_one_auth_error_event(conduit):
     errors: list[Exception] = []
     async with ConduitClient(conduit.base_url, "condt_wrong_key_for_hub", **FAST) as client:
         client.on("error", errors.append)
-        client._link("image")
+        client._follower._link("image")
         for _ in range(100):
             if errors:
                 break

@@ -47,7 +47,7 @@ async def test_different_protocols_get_different_connections(conduit):
     ):
         await (await json_client.generate_image("j", size="64x64")).wait(10)
         await (await msgpack_client.generate_image("m", size="64x64")).wait(10)
-        assert json_client._links["image"] is not msgpack_client._links["image"]
+        assert json_client._follower.links["image"] is not msgpack_client._follower.links["image"]
 
 
 async def test_unconfigured_clients_share_one_in_process_local_conduit(monkeypatch):

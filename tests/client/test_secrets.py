@@ -29,7 +29,7 @@ async def test_the_key_is_in_no_repr_log_exception_or_hub_frame(caplog):
                 with pytest.raises(NotFoundError) as missing:
                     await client.rest.status("image", "not-a-task")
                 texts += [repr(client), repr(client.rest), repr(image), repr(video), *map(repr, results)]
-                texts += [repr(link) for link in client._links.values()]
+                texts += [repr(link) for link in client._follower.links.values()]
                 texts += [str(missing.value), repr(missing.value)]
         async with ConduitClient(server.base_url, "condt_someone_elses_key") as stranger:
             with pytest.raises(AuthError) as refused:

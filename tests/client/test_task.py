@@ -5,22 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import pytest
-
 from conduit_widget.client import ConduitClient
 from conduit_widget.client.models import TaskEvent, TaskUpdate
-from conduit_widget.client.task import Task
+from tests.client.offline import loose_task, offline_follower
 
 T = "task-1"
 
 
-@pytest.fixture
-def client() -> ConduitClient:
-    return ConduitClient("http://127.0.0.1:9", "condt_listener_tests")  # never connects: events are handed in
-
-
-async def test_a_failing_listener_is_logged_and_the_next_still_gets_the_update(client, caplog):
-    task = Task(client, T, "image")
+async def test_a_failing_listener_is_logged_and_the_next_still_gets_the_update(caplog):
+    task = loose_task(T)
     seen: list[int] = []
 
     def broken(_update: TaskUpdate) -> None:
@@ -33,7 +26,7 @@ async def test_a_failing_listener_is_logged_and_the_next_still_gets_the_update(c
     task.on_update(broken_later)
     task.on_update(lambda update: seen.append(update.progress))
     with caplog.at_level(logging.ERROR, logger="conduit_widget"):
-        task.deliver(TaskEvent(T, "hub", status="processing", progress=30))
+        task.apply(TaskEvent(T, "hub", status="processing", progress=30))
         await asyncio.sleep(0)  # the async listener runs, and fails, on the loop
         await asyncio.sleep(0)
     assert seen == [30]
@@ -42,7 +35,8 @@ async def test_a_failing_listener_is_logged_and_the_next_still_gets_the_update(c
     assert ("a task listener failed", KeyError) in failures
 
 
-async def test_a_failing_client_listener_is_logged_with_its_event_name(client, caplog):
+async def test_a_failing_client_listener_is_logged_with_its_event_name(caplog):
+    client = ConduitClient("http://127.0.0.1:9", "condt_listener_tests")  # never started: events are handed in
     seen: list[int] = []
 
     def broken(_update: TaskUpdate) -> None:
@@ -50,9 +44,11 @@ async def test_a_failing_client_listener_is_logged_with_its_event_name(client, c
 
     client.on("progress", broken)
     client.on("progress", lambda update: seen.append(update.progress))
-    task = Task(client, T, "image")
+    follower = offline_follower(client._listeners)  # as the client's own follower is made
+    await follower.follow(loose_task(T))
     with caplog.at_level(logging.ERROR, logger="conduit_widget"):
-        task.deliver(TaskEvent(T, "hub", status="processing", progress=45))
+        follower.receive(TaskEvent(T, "hub", status="processing", progress=45))
+    await follower.close()
     assert seen == [45]
     assert [(r.getMessage(), r.exc_info[0] if r.exc_info else None) for r in caplog.records] == [
         ("a 'progress' listener failed", ValueError)

@@ -68,6 +68,12 @@ def http_pool(client: ConduitClient) -> int:
     return sum(len(getattr(pool, "connections", ())) for pool in pools)
 
 
+def follower_jobs(client: ConduitClient) -> int:
+    """Status reads, retries and follows the client's follower has under way."""
+    follower = client._follower
+    return 0 if follower is None else len(follower._jobs) + len(follower._retrying)
+
+
 def snapshot(client: ConduitClient | None = None, extra_types: dict[str, type] | None = None) -> dict[str, float]:
     """Memory, handles and the client's registries, as ``{name: count}`` (names as in LoadFigures)."""
     gc.collect()
@@ -102,9 +108,9 @@ def snapshot(client: ConduitClient | None = None, extra_types: dict[str, type] |
     if client is not None:
         figures.update(
             http_pool=http_pool(client),
-            open_tasks=len(client._tasks),
+            open_tasks=client.open_tasks,
             client_listeners=sum(len(callbacks) for callbacks in client._listeners.values()),
-            client_jobs=len(client._polls) + len(client._retrying),
+            client_jobs=len(client._jobs) + follower_jobs(client),
         )
     for name, cls in (extra_types or {}).items():
         figures[name] = sum(count for kind, count in kinds.items() if issubclass(kind, cls))

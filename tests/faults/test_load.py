@@ -42,7 +42,7 @@ from conduit_widget.client.task import Task
 from conduit_widget.server import LocalConduit, generate_key
 from conduit_widget.server.app import CONTEXT
 from tests.faults.conftest import LoadFigures, record_load
-from tests.faults.resources import snapshot
+from tests.faults.resources import follower_jobs, snapshot
 from tests.processes import free_port, kill, serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,7 +114,7 @@ async def settle(client: ConduitClient, baseline: dict[str, float] | None = None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         quiet = baseline is None or len(asyncio.all_tasks()) <= baseline["asyncio_tasks"]
-        if quiet and not client._polls:
+        if quiet and not client._jobs and not follower_jobs(client):
             break
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.1)
@@ -141,7 +141,7 @@ async def one_round(
     async def sample() -> None:
         nonlocal peak
         while True:
-            peak = max(peak, len(client._tasks))
+            peak = max(peak, client.open_tasks)
             await asyncio.sleep(0.02)
 
     sampler = asyncio.create_task(sample())
@@ -215,7 +215,7 @@ async def test_a_task_cancelled_while_being_created_is_not_followed_for_good() -
     which for this one is never."""
     async with LocalConduit(speed=100) as server, ConduitClient(server.base_url, server.api_key) as client:
         job = asyncio.create_task(client.generate_image("a stuck task", model=protocol.TEST_HANG_MODEL, size="64x64"))
-        while not client._tasks:  # created on the server, being subscribed to and read
+        while not client.open_tasks:  # created on the server, being subscribed to and read
             await asyncio.sleep(0)
         job.cancel()
         with pytest.raises(asyncio.CancelledError):

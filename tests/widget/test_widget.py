@@ -66,7 +66,9 @@ async def test_a_burst_of_a_thousand_progress_events_reaches_the_browser_coalesc
     task = widget.task
     started = asyncio.get_running_loop().time()
     for i in range(1000):
-        task.deliver(TaskEvent(task.id, "hub", status="processing", progress=50 + i * 49 / 1000, message=f"step {i}"))
+        client._follower.receive(
+            TaskEvent(task.id, "hub", status="processing", progress=50 + i * 49 / 1000, message=f"step {i}")
+        )
         if i % 20 == 0:
             await asyncio.sleep(0.01)  # a burst spread over about half a second, as a hub would send it
     burst = asyncio.get_running_loop().time() - started
@@ -76,7 +78,7 @@ async def test_a_burst_of_a_thousand_progress_events_reaches_the_browser_coalesc
     assert all(len(state) > 1 for state in during), "progress and message went separately, not in one message"
     assert widget.progress == 98
     assert widget.message == "step 999", "the last progress was lost"
-    task.deliver(TaskEvent(task.id, "hub", status="completed", image_urls=("http://127.0.0.1:1/x.png",)))
+    client._follower.receive(TaskEvent(task.id, "hub", status="completed", image_urls=("http://127.0.0.1:1/x.png",)))
     await widget.wait(5)
     assert (widget.status, widget.progress) == ("completed", 100)
 
@@ -161,7 +163,7 @@ async def test_an_unsafe_result_url_never_reaches_the_browser(client):
     while widget.task is None:
         await asyncio.sleep(0.01)
     task = widget.task
-    task.deliver(TaskEvent(task.id, "hub", status="completed", image_urls=("javascript:alert(1)",)))
+    client._follower.receive(TaskEvent(task.id, "hub", status="completed", image_urls=("javascript:alert(1)",)))
     await widget.wait(5)
     assert widget.image_urls == []
     assert widget.image_url == ""
@@ -183,8 +185,8 @@ async def test_closing_a_widget_stops_following_its_task(client):
         await asyncio.sleep(0.01)
     task = widget.task
     widget.close()
-    assert task.id not in client._tasks
-    assert task.id not in client._links["image"]._sinks
+    assert client._follower.followed(task.id) is None
+    assert task.id not in client._follower.links["image"]._sinks
     await client.rest.cancel("image", task.id)
 
 
