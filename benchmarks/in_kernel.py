@@ -22,7 +22,7 @@ from benchmarks.latency import follow_hanging_tasks
 from benchmarks.stats import latency_ms, percentile
 from conduit_widget import GenerationWidget
 from conduit_widget.client.models import TaskUpdate
-from conduit_widget.client.realtime import POOL
+from conduit_widget.client.pool import POOL
 from conduit_widget.defaults import default_client
 from conduit_widget.widget import UPDATE_INTERVAL
 
@@ -210,18 +210,16 @@ async def widget_cpu(events: int, flushes: int) -> dict[str, Any]:
         for i in range(events)
     ]
     gc.collect()
-    w._last_flush = time.monotonic()  # as just after a flush: later updates wait for the timer
+    w._progress.last_sent = time.monotonic()  # as just after a flush: later updates wait for the timer
     started = time.process_time()
     for update in updates:
         w._on_update(update)
     take = (time.process_time() - started) / events
-    if w._flush_handle is not None:
-        w._flush_handle.cancel()
-        w._flush_handle = None
+    w._progress.drop()
     started = time.process_time()
     for update in updates[:flushes]:
-        w._pending = update
-        w._flush()
+        w._progress.pending = update
+        w._progress.flush()
     flush = (time.process_time() - started) / flushes
     w.close()
     return {"take_update_us": round(take * 1e6, 3), "flush_us": round(flush * 1e6, 3)}

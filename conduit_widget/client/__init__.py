@@ -19,7 +19,8 @@ from conduit_widget.client.errors import (
     ValidationError,
 )
 from conduit_widget.client.models import TaskResult, TaskUpdate
-from conduit_widget.client.realtime import Backoff, ConnectionEvent, Keepalive
+from conduit_widget.client.policies import Backoff, Keepalive
+from conduit_widget.client.realtime import ConnectionEvent
 from conduit_widget.client.sync import generate_image, generate_video
 from conduit_widget.client.task import Task
 

@@ -15,12 +15,15 @@ from typing import Any, Final
 import httpx
 
 from conduit_widget.client import checks, local
-from conduit_widget.client.dialects import created_task_id, discovered_kinds, named_kinds
+from conduit_widget.client.catalog import ids_making
+from conduit_widget.client.dialects import created_task_id
 from conduit_widget.client.errors import ConduitError, ConfigurationError
 from conduit_widget.client.follower import Follower, Intervals, Transport
 from conduit_widget.client.models import TaskEvent
-from conduit_widget.client.realtime import POOL, Backoff, HubLink, HubProtocol, Keepalive
-from conduit_widget.client.rest import RestClient, RetryPolicy, Routes
+from conduit_widget.client.policies import Backoff, Keepalive, RetryPolicy
+from conduit_widget.client.pool import POOL
+from conduit_widget.client.realtime import HubLink, HubProtocol
+from conduit_widget.client.rest import RestClient, Routes
 from conduit_widget.client.secret import Secret, from_environment
 from conduit_widget.client.task import Task
 from conduit_widget.client.tolerant import install_quiet_notices
@@ -332,9 +335,8 @@ class ConduitClient:
         await self.start()
         discovered = await self.rest.discovered_models()
         if discovered is not None:
-            return [m["id"] for m in discovered if isinstance(m.get("id"), str) and kind in discovered_kinds(m)]
-        listed = await self.rest.models()
-        return [m["id"] for m in listed if isinstance(m.get("id"), str) and kind in named_kinds(m["id"])]
+            return ids_making(kind, discovered, discovered=True)
+        return ids_making(kind, await self.rest.models(), discovered=False)
 
     # -- events --------------------------------------------------------------------------------
 

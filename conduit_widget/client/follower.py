@@ -40,8 +40,9 @@ from conduit_widget.client.errors import (
     ValidationError,
 )
 from conduit_widget.client.models import TERMINAL, TaskEvent
+from conduit_widget.client.policies import RetryPolicy
 from conduit_widget.client.realtime import ConnectionEvent, HubLink
-from conduit_widget.client.rest import RestClient, RetryPolicy
+from conduit_widget.client.rest import RestClient
 from conduit_widget.client.task import Task, call_listener
 from conduit_widget.protocol import Kind
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 import warnings
 from collections.abc import Callable
@@ -26,24 +25,22 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from pysignalr.client import SignalRClient
-from pysignalr.exceptions import AuthorizationError
 from pysignalr.messages import CompletionMessage, Message
-from pysignalr.protocol.messagepack import MessagepackProtocol
-from websockets.asyncio.client import ClientConnection
 
 from conduit_widget import protocol
-from conduit_widget.client import fastpath, logs
+from conduit_widget.client import logs
 from conduit_widget.client.dialects import EVENT_TARGETS, parse_hub_event
 from conduit_widget.client.errors import (
     AuthError,
     ConduitError,
     ConduitWarning,
-    ConfigurationError,
     HubError,
     NetworkError,
 )
 from conduit_widget.client.models import TaskEvent
+from conduit_widget.client.policies import Backoff, Keepalive
 from conduit_widget.client.secret import Secret
+from conduit_widget.client.signalr import LinkClient, ProtocolRefused, classify_ending
 from conduit_widget.client.tolerant import TolerantJSONProtocol, TolerantMessagepackProtocol
 from conduit_widget.protocol import Kind
 
@@ -54,44 +51,7 @@ HubProtocol = Literal["json", "messagepack"]
 LinkState = Literal["connecting", "connected", "reconnecting", "disconnected"]
 INVOKE_TIMEOUT: Final = 10.0
 _UNKNOWN_METHOD: Final = ("Method does not exist", "Unknown hub method")
-_TARGETS: Final = frozenset(EVENT_TARGETS)
-_TURN: Final = 0.005  # seconds of reading frames before the loop gets a turn
 _SAID_JSON_ONLY: set[str] = set()  # gateways this process has warned about refusing MessagePack
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Delays between attempts: ``initial * 2**n`` capped at ``maximum``, each scaled by 0.5..1 at random
-    so that many clients cut off together do not all come back at the same instant."""
-
-    initial: float = 0.5
-    maximum: float = 30.0
-
-    def delay(self, attempt: int) -> float:
-        base = min(self.maximum, self.initial * 2.0 ** max(0, attempt - 1))
-        return float(base * (0.5 + random.random() / 2))
-
-
-@dataclass(frozen=True)
-class Keepalive:
-    """How a connection that went quiet is found dead.
-
-    When nothing has arrived for ``ping_interval`` seconds the link sends a WebSocket ping; no pong within
-    ``ping_timeout`` seconds and the connection counts as dead: it is dropped and a new one opened (a stalled
-    network is noticed within ``ping_interval + ping_timeout`` seconds). ``server_timeout`` is the SignalR
-    client's server timeout, a second guard for a server that answers pings but whose hub has stopped: no
-    hub message at all (events or the server's own keepalive pings) for that long drops the connection too.
-    Conduit pings every 30 s, so ``server_timeout`` must stay at 60 s or more against it."""
-
-    ping_interval: float = 5.0
-    ping_timeout: float = 5.0
-    server_timeout: float = 60.0
-
-    def __post_init__(self) -> None:
-        for name in ("ping_interval", "ping_timeout", "server_timeout"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-                raise ConfigurationError(f"Keepalive {name} must be a number of seconds greater than 0, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -107,52 +67,6 @@ class ConnectionEvent:
 
 EventSink = Callable[[TaskEvent], None]
 LifecycleListener = Callable[[str, ConnectionEvent], None]
-
-
-class _LinkClient(SignalRClient):
-    """pysignalr with what a `HubLink` needs and it has no API for. All of it reaches into its transport
-    (pysignalr 1.3), and only here.
-
-    - pysignalr copies the handshake headers, our ``Authorization`` among them, into the headers of every hub
-      invocation. The key belongs on negotiate and the WebSocket upgrade only, so invocations get none; the
-      transport keeps its own reference to the original headers.
-    - Every frame is noted (`last_frame`, for the keepalive), and frames of nothing but events go straight to
-      `on_events` (see `fastpath`); the rest to pysignalr.
-    - The link pings the open socket itself (`socket`).
-    """
-
-    def __init__(self, *args: Any, on_events: Callable[[str, Any], None], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._headers = {}
-        self.last_frame = time.monotonic()
-        transport = self._transport
-        to_pysignalr = transport._on_raw_message
-        read = fastpath.read_msgpack if isinstance(self._protocol, MessagepackProtocol) else fastpath.read_json
-
-        turn_taken = time.monotonic()
-
-        async def receive(raw: str | bytes) -> None:
-            nonlocal turn_taken
-            now = self.last_frame = time.monotonic()
-            calls = read(raw, _TARGETS)
-            if calls is None:
-                await to_pysignalr(raw)
-            else:
-                for target, arguments in calls:
-                    on_events(target, arguments)
-            if now - turn_taken >= _TURN:
-                # While frames wait in the socket, websockets hands them over without ever suspending, so a burst
-                # would hold the kernel's loop for as long as it lasts: no cell, no widget flush, no timer. Give
-                # the loop a turn every few milliseconds of reading.
-                turn_taken = now
-                await asyncio.sleep(0)
-
-        transport._on_raw_message = receive  # type: ignore[method-assign,assignment]
-
-    @property
-    def socket(self) -> ClientConnection | None:
-        ws = getattr(self._transport, "_ws", None)
-        return ws if isinstance(ws, ClientConnection) else None
 
 
 class HubLink:
@@ -344,7 +258,7 @@ class HubLink:
     async def _run_once(self, *, reconnect: bool) -> ConduitError | None:
         """One connection, from the first byte to its end; what ended it (None: closed, or dropped)."""
         self._was_connected = False
-        client = _LinkClient(
+        client = LinkClient(
             self.url,
             # Decoded message by message: one bad message costs that message, not the connection (tolerant.py).
             protocol=TolerantMessagepackProtocol() if self._protocol == "messagepack" else TolerantJSONProtocol(),
@@ -374,7 +288,7 @@ class HubLink:
         try:
             # pysignalr retries a refused WebSocket forever on its own, silently: give it a deadline.
             if not await _first(run, asyncio.wait_for(opened.wait(), self._open_timeout)):
-                return _classify(run) or NetworkError(
+                return classify_ending(run) or NetworkError(
                     f"could not open the {self.kind} hub within {self._open_timeout:g} s"
                 )
             self._client, self.state, self._was_connected = client, "connected", True
@@ -395,7 +309,7 @@ class HubLink:
                 if socket is not None:
                     socket.transport.abort()  # a dead peer would hold a polite close for its full timeout
                 return dead
-            return _classify(run) if run.done() else None
+            return classify_ending(run) if run.done() else None
         finally:
             self._client = None
             for pending in self._pending:
@@ -408,7 +322,7 @@ class HubLink:
             if not run.cancelled():
                 run.exception()
 
-    async def _watch_liveness(self, client: _LinkClient) -> NetworkError | None:
+    async def _watch_liveness(self, client: LinkClient) -> NetworkError | None:
         """Return once the connection is found dead (why, as an error); runs until cancelled otherwise."""
         keepalive = self._keepalive
         tick = min(keepalive.ping_interval, keepalive.server_timeout) / 2
@@ -479,54 +393,3 @@ async def _first(run: asyncio.Task[None], awaitable: Any) -> bool:
         return waiter.done() and not waiter.cancelled() and waiter.exception() is None and not run.done()
     finally:
         waiter.cancel()
-
-
-class ProtocolRefused(NetworkError):
-    """The hub refused the handshake's protocol ("The protocol 'messagepack' is not supported.")."""
-
-
-def _classify(run: asyncio.Task[None]) -> ConduitError | None:
-    if not run.done() or run.cancelled():
-        return None
-    exc = run.exception()
-    if exc is None:
-        return None
-    if isinstance(exc, AuthorizationError):
-        return AuthError("the hub refused the virtual key (HTTP 401)", status=401)
-    text = str(exc)
-    if isinstance(exc, ValueError) and text.startswith("Handshake error:") and "is not supported" in text:
-        # pysignalr raises the server's handshake error as a ValueError from its run().
-        return ProtocolRefused(text.removeprefix("Handshake error:").strip())
-    return NetworkError(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-
-
-class ConnectionPool:
-    """Hub links shared by every client on one event loop with the same Conduit, key, hub and protocol;
-    counted, and closed when the last user lets go (the seed's connection pool)."""
-
-    def __init__(self) -> None:
-        self._links: dict[tuple[int, str, Secret, Kind, HubProtocol], HubLink] = {}
-
-    def acquire(self, base_url: str, api_key: Secret, kind: Kind, hub_protocol: HubProtocol, **options: Any) -> HubLink:
-        key = (id(asyncio.get_running_loop()), base_url.rstrip("/"), api_key, kind, hub_protocol)
-        link = self._links.get(key)
-        if link is None:
-            link = self._links[key] = HubLink(base_url, api_key, kind, hub_protocol=hub_protocol, **options)
-            link.start()
-        link.refs += 1
-        return link
-
-    async def release(self, link: HubLink) -> None:
-        link.refs -= 1
-        if link.refs > 0:
-            return
-        for key, value in list(self._links.items()):
-            if value is link:
-                del self._links[key]
-        await link.close()
-
-    def links(self) -> list[HubLink]:
-        return list(self._links.values())
-
-
-POOL: Final = ConnectionPool()

@@ -15,10 +15,8 @@ import builtins
 import email.utils
 import functools
 import logging
-import random
 import ssl
 import time
-from dataclasses import dataclass
 from typing import Any, Final, Literal
 from urllib.parse import quote
 
@@ -33,6 +31,7 @@ from conduit_widget.client.errors import (
     TimeoutError,
     error_for_status,
 )
+from conduit_widget.client.policies import RetryPolicy
 from conduit_widget.client.secret import Secret
 from conduit_widget.protocol import Kind
 
@@ -44,19 +43,6 @@ CREATE_RETRYABLE_STATUS: Final = frozenset({429, 503})
 MAX_RETRY_AFTER: Final = 60.0
 _MAYBE_CREATED: Final = "the task may have been created"
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)  # a server that asks for longer gets its error raised instead
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_retries: int = 3
-    initial_delay: float = 0.5
-    max_delay: float = 8.0
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return retry_after
-        base: float = min(self.max_delay, self.initial_delay * 2**attempt)
-        return base * (0.75 + random.random() * 0.25)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -33,7 +33,7 @@ from conduit_widget import (
 )
 from conduit_widget.client import sync
 from conduit_widget.client.client import EVENTS
-from conduit_widget.client.realtime import Keepalive
+from conduit_widget.client.policies import Keepalive
 from conduit_widget.client.rest import RestClient
 from conduit_widget.client.secret import Secret
 from conduit_widget.protocol import IMAGE_CANCEL, IMAGE_STATUS, VIDEO_CANCEL, VIDEO_STATUS

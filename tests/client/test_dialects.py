@@ -8,11 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conduit_widget.client.catalog import discovered_kinds, named_kinds
 from conduit_widget.client.dialects import (
     EVENT_TARGETS,
     created_task_id,
-    discovered_kinds,
-    named_kinds,
     parse_hub_event,
     parse_status,
 )

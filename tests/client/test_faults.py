@@ -353,7 +353,8 @@ async def test_a_hub_refusing_the_key_is_one_auth_error_event(conduit):
 async def test_a_create_that_waited_too_long_for_a_free_connection_is_sent_again(conduit):
     """httpx's PoolTimeout means the request never left this process: a create is safe to send again. The pool
     is real (one connection), held by a status read the server never answers."""
-    from conduit_widget.client.rest import RestClient, RetryPolicy
+    from conduit_widget.client.policies import RetryPolicy
+    from conduit_widget.client.rest import RestClient
     from conduit_widget.client.secret import Secret
 
     before = _task_count(conduit)

@@ -8,7 +8,7 @@ import pytest
 
 from conduit_widget import ConduitClient, generate_image
 from conduit_widget.client import local
-from conduit_widget.client.realtime import POOL
+from conduit_widget.client.pool import POOL
 from conduit_widget.client.rest import RestClient, tls_context
 from conduit_widget.client.secret import Secret
 from conduit_widget.client.sync import RunningLoopError

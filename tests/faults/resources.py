@@ -20,7 +20,7 @@ from typing import Any
 
 from conduit_widget.client import ConduitClient
 from conduit_widget.client.models import TaskEvent, TaskResult, TaskUpdate
-from conduit_widget.client.realtime import POOL
+from conduit_widget.client.pool import POOL
 from conduit_widget.client.state import TaskState
 from conduit_widget.client.task import Task, _Updates
 

@@ -37,7 +37,7 @@ import pytest
 from nbclient import NotebookClient
 
 from conduit_widget import ConduitClient, ConfigurationError, protocol
-from conduit_widget.client.realtime import POOL
+from conduit_widget.client.pool import POOL
 from conduit_widget.client.task import Task
 from conduit_widget.server import LocalConduit, generate_key
 from conduit_widget.server.app import CONTEXT
