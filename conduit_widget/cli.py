@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from conduit_widget._version import __version__
-from conduit_widget.files import destinations, media_suffix
+from conduit_widget.files import write_result
 from conduit_widget.protocol import VIDEO_SECONDS
 from conduit_widget.server.profiles import PROFILES
 
@@ -212,10 +212,8 @@ async def _save(client: ConduitClient, task: Task, args: argparse.Namespace, std
         why = " ".join(f": {result.error}".split()) if result.error else ""  # the server's words, on one line
         stderr.print(f"The {task.kind} task {task.id} {ending}{why}", style="red", markup=False, soft_wrap=True)
         return 1
-    suffix = media_suffix(result.urls[0], task.kind)
-    paths = destinations(args.out, args.prompt, task.id, len(result.urls), suffix)
-    for url, path in zip(result.urls, paths, strict=True):
-        path.write_bytes(await client.download(url))
+    data = [await client.download(url) for url in result.urls]
+    for path in write_result(args.out, args.prompt, result, data):
         print(f"Saved {path}", flush=True)
     return 0
 

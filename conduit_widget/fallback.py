@@ -12,10 +12,15 @@ from __future__ import annotations
 import base64
 import html
 import io
-from typing import Any, Final
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Final, NamedTuple
 
+from conduit_widget.client.errors import ConduitError
 from conduit_widget.client.models import TaskResult
 from conduit_widget.url_policy import UnsafeUrl, check_media_url
+
+log = logging.getLogger(__name__)
 
 THUMBNAIL_SIDE: Final = 384
 
@@ -43,6 +48,29 @@ def display_with_placeholder(widget: Any) -> Any:
     display(data, metadata=metadata, raw=True)  # type: ignore[no-untyped-call]
     # Nothing visible until the result exists: then the handle's update() fills it in.
     return display({"text/plain": "", "text/html": ""}, raw=True, display_id=True)  # type: ignore[no-untyped-call]
+
+
+class Shown(NamedTuple):
+    """What the widget already holds of a result: embedded media, their MIME types, a video's poster."""
+
+    media: list[bytes]
+    types: list[str]
+    poster: bytes
+
+
+async def pictures_of(result: TaskResult, shown: Shown, fetch: Callable[[str], Awaitable[bytes]]) -> list[bytes]:
+    """The pictures the copy shows: the embedded images and poster, or else the result's images (or a video's
+    preview) fetched now. A picture that cannot be fetched is left out: the copy still has the text and links."""
+    pictures = [bytes(b) for b, t in zip(shown.media, shown.types, strict=False) if t.startswith("image/")]
+    if shown.poster:
+        pictures.append(shown.poster)
+    if not pictures and result.ok:
+        for url in result.image_urls or ([result.preview_url] if result.preview_url else []):
+            try:
+                pictures.append(await fetch(url))
+            except ConduitError as exc:
+                log.debug("no thumbnail for the static copy: %s", exc)
+    return [p for p in pictures if p]
 
 
 def static_bundle(result: TaskResult, prompt: str, pictures: list[bytes], static_id: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Where results are saved: one rule for the `generate` command and for `GenerationWidget.save`."""
+"""Where results are saved, and how: one rule for the `generate` command and for `GenerationWidget.save`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import urlparse
 
+from conduit_widget.client.models import TaskResult
 from conduit_widget.protocol import Kind
 
 MEDIA_SUFFIXES: Final = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".mp4", ".webm", ".mov"})
@@ -42,3 +43,15 @@ def destinations(out: Path | None, prompt: str, task_id: str, count: int, suffix
     if count == 1:
         return [out]
     return [out.with_name(f"{out.stem}-{i}{out.suffix}") for i in range(1, count + 1)]
+
+
+def write_result(
+    out: Path | None, prompt: str, result: TaskResult, data: list[bytes], types: list[str] | None = None
+) -> list[Path]:
+    """Write a result's media (`data`, one per URL; `types` their MIME types if known); the files written."""
+    suffix = media_suffix(result.urls[0], result.kind, types[0] if types else None)
+    files = destinations(out, prompt, result.task_id, len(data), suffix)
+    for target, payload in zip(files, data, strict=True):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(payload)
+    return files

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Final, Literal
 
 Kind = Literal["image", "video"]
+Status = Literal["pending", "processing", "completed", "failed", "cancelled", "timedout"]
 Dialect = Literal["conduit", "seed"]
 
 KEY_PREFIX: Final = "condt_"
@@ -59,15 +60,19 @@ UNSUBSCRIBE: Final = "UnsubscribeFromTask"
 SEED_SUBSCRIBE_VIDEO: Final = "SubscribeToRequest"
 SEED_UNSUBSCRIBE_VIDEO: Final = "UnsubscribeFromRequest"
 
-# Task status vocabulary (``TaskStateConstants.cs``); ``queued`` only appears in the image create response.
+# Task status vocabulary (``TaskStateConstants.cs``); ``queued`` only appears in the image create response. In the
+# order of TaskState's integer enum on ``/v1/tasks`` (Pending=0 ... TimedOut=5).
 PENDING: Final = "pending"
 PROCESSING: Final = "processing"
 COMPLETED: Final = "completed"
 FAILED: Final = "failed"
 CANCELLED: Final = "cancelled"
 TIMEDOUT: Final = "timedout"
-STATUSES: Final = (PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED, TIMEDOUT)
-TERMINAL_STATUSES: Final = frozenset({COMPLETED, FAILED, CANCELLED, TIMEDOUT})
+STATUSES: Final[tuple[Status, ...]] = (PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED, TIMEDOUT)
+TERMINAL_STATUSES: Final[frozenset[str]] = frozenset({COMPLETED, FAILED, CANCELLED, TIMEDOUT})
+
+# A size on the wire: width x height in pixels ("1024x1024"); the client also passes "auto" through.
+SIZE_PATTERN: Final = r"^[1-9]\d{0,4}x[1-9]\d{0,4}$"
 
 # Events, dialect "conduit": one camelCase object argument each. The *Cancelled events are defined by every version
 # and sent by none: an image cancel comes as a progress event with status "cancelled".

@@ -10,64 +10,33 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import re
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import anywidget
 import traitlets
 
-from conduit_widget import fallback
+from conduit_widget import fallback, front_end
 from conduit_widget.client import ConduitClient, ConduitError, ConfigurationError, RateLimitError, checks
 from conduit_widget.client.models import TERMINAL, TaskResult, TaskUpdate
 from conduit_widget.client.task import Task
+from conduit_widget.coalesce import Coalescer
 from conduit_widget.defaults import default_client, models_of
-from conduit_widget.files import destinations, media_suffix
-from conduit_widget.url_policy import UnsafeUrl, check_media_url, should_embed
+from conduit_widget.embedding import EmbedMedia, download_now, embedded_media, safe_urls
+from conduit_widget.files import write_result
 
 log = logging.getLogger(__name__)
 
-STATIC = Path(__file__).parent / "static"
-if not (STATIC / "widget.js").is_file():
-    raise ImportError(
-        f"conduit-widget's front end is not built ({STATIC / 'widget.js'} is missing). `pip install` builds it; "
-        "in a checkout run `make install`, or `npm ci && npm run build` in js/."
-    )
 UPDATE_INTERVAL: Final = 0.1  # seconds: about ten messages a second per widget, at most
-MAX_EMBED_BYTES: Final = 64 * 1024 * 1024
-_SIZE: Final = re.compile(r"^\d{1,5}x\d{1,5}$")
-EmbedMedia = bool | Literal["auto"]
-# What js/ writes, and the JSON types it writes them as (a bool is refused: True == 1 would slip past traitlets).
-_FRONT_END_INPUTS: Final[dict[str, tuple[type, ...]]] = {
-    "prompt": (str,),
-    "kind": (str,),
-    "model": (str,),
-    "size": (str,),
-    "n": (int,),
-    "duration": (int, float),
-}
-
-
-def _front_end(name: str) -> str | Path:
-    """The front end's source as text, not as a path: for a path anywidget makes a watched FileContents and
-    ties every widget to its ``changed`` signal with a closure it never disconnects, so no widget would ever
-    be freed, closed or not (manzt/anywidget#929). The browser gets the same text either way. A path only
-    while developing the front end (``ANYWIDGET_HMR=1``), for live reload."""
-    path = STATIC / name
-    if os.environ.get("ANYWIDGET_HMR") == "1":
-        return path
-    text = path.read_text(encoding="utf-8")
-    return text if "\n" in text else text + "\n"  # a one-line string ending in ".x" would be taken for a path
 
 
 class GenerationWidget(anywidget.AnyWidget):
     """``display(GenerationWidget(prompt="a red fox in snow"))``: live progress, then the result, inline."""
 
-    _esm = _front_end("widget.js")
-    _css = _front_end("widget.css")
+    _esm = front_end.source("widget.js")
+    _css = front_end.source("widget.css")
 
     # What the user asks for (editable in the front end).
     prompt = traitlets.Unicode("").tag(sync=True)
@@ -144,9 +113,7 @@ class GenerationWidget(anywidget.AnyWidget):
         self._embed: EmbedMedia = embed_media
         self._task: Task | None = None
         self._run: asyncio.Task[Task | None] | None = None
-        self._pending: TaskUpdate | None = None
-        self._flush_handle: asyncio.TimerHandle | None = None
-        self._last_flush = 0.0
+        self._progress = Coalescer(self._show_progress, UPDATE_INTERVAL)
         self._unhook: list[Any] = []
         self._unhook_task: Any = None
         self._static_handles: list[Any] = []
@@ -224,16 +191,8 @@ class GenerationWidget(anywidget.AnyWidget):
         result = self.result
         if result is None or not result.ok:
             raise ConfigurationError("There is no finished result to save yet: `await widget.wait()` first.")
-        out = Path(path) if path is not None else None
-        data = list(self.media) if self.media else [_download(url) for url in result.urls]
-        types = list(self.media_types) or [""] * len(data)
-        files = destinations(
-            out, self.prompt, result.task_id, len(data), media_suffix(result.urls[0], result.kind, types[0])
-        )
-        for target, payload in zip(files, data, strict=True):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(payload)
-        return files
+        data = list(self.media) if self.media else [download_now(url) for url in result.urls]
+        return write_result(Path(path) if path is not None else None, self.prompt, result, data, list(self.media_types))
 
     def close(self) -> None:
         """Close the widget: stop following its task (it goes on on the server) and let go of listeners."""
@@ -259,16 +218,9 @@ class GenerationWidget(anywidget.AnyWidget):
         self._publish_static_copy()  # shown again after it finished: the copy is there from the start
 
     async def _write_static_copy(self, result: TaskResult) -> None:
-        pictures = [bytes(b) for b, t in zip(self.media, self.media_types, strict=False) if t.startswith("image/")]
-        if self.poster:
-            pictures.append(bytes(self.poster))
-        if not pictures and result.ok:
-            for url in result.image_urls or ([result.preview_url] if result.preview_url else []):
-                try:
-                    pictures.append(await self._fetch(url))
-                except ConduitError as exc:  # the copy then has the text and links, without thumbnails
-                    log.debug("no thumbnail for the static copy: %s", exc)
-        self._static_bundle = fallback.static_bundle(result, self.prompt, [p for p in pictures if p], self.static_id)
+        shown = fallback.Shown(list(self.media), list(self.media_types), bytes(self.poster))
+        pictures = await fallback.pictures_of(result, shown, self._fetch)
+        self._static_bundle = fallback.static_bundle(result, self.prompt, pictures, self.static_id)
         self._publish_static_copy()
 
     def _publish_static_copy(self) -> None:
@@ -295,9 +247,8 @@ class GenerationWidget(anywidget.AnyWidget):
         client = await self._get_client()
         try:
             if self.kind == "video":
-                duration = (
-                    checks.video_seconds(self.duration) if self.duration else None
-                )  # whole: _check_input saw to it
+                # Whole seconds (_check_input saw to it), sent as an integer: a real Conduit refuses 4.0.
+                duration = checks.video_seconds(self.duration) if self.duration else None
                 task = await client.generate_video(
                     self.prompt, model=self.model or None, size=self.size or None, duration=duration
                 )
@@ -323,38 +274,21 @@ class GenerationWidget(anywidget.AnyWidget):
         return task
 
     def _on_update(self, update: TaskUpdate) -> None:
-        """Coalesce: keep the latest update and send it at most every UPDATE_INTERVAL."""
-        if update.done:
+        if update.done or self._loop is None:
             return  # the ending is shown by _show_result, all at once with its media
-        self._pending = update
-        if self._flush_handle is not None or self._loop is None:
-            return
-        wait = self._last_flush + UPDATE_INTERVAL - time.monotonic()
-        if wait <= 0:
-            self._flush()
-        else:
-            self._flush_handle = self._loop.call_later(wait, self._flush)
+        self._progress.offer(update, self._loop)
 
-    def _flush(self) -> None:
-        self._flush_handle = None
-        update, self._pending = self._pending, None
-        if update is None or self.status in TERMINAL:
+    def _show_progress(self, update: TaskUpdate) -> None:
+        if self.status in TERMINAL:
             return
-        self._last_flush = time.monotonic()
-        with self.hold_sync():
-            self.status = update.status
-            self.progress = update.progress
-            self.message = update.message or ""
-            self.eta_seconds = update.eta_seconds
-            self.elapsed_seconds = update.elapsed_seconds
+        with self.hold_sync():  # one comm message for all five
+            self.status, self.progress, self.message = update.status, update.progress, update.message or ""
+            self.eta_seconds, self.elapsed_seconds = update.eta_seconds, update.elapsed_seconds
 
     async def _show_result(self, result: TaskResult) -> None:
-        if self._flush_handle is not None:
-            self._flush_handle.cancel()
-            self._flush_handle = None
-        self._pending = None
-        safe, refusals = _safe_urls([*result.urls, *([result.preview_url] if result.preview_url else [])])
-        media, types, poster, trouble = await self._media_for(result)
+        self._progress.drop()
+        safe, refusals = safe_urls([*result.urls, *([result.preview_url] if result.preview_url else [])])
+        media, types, poster, trouble = await embedded_media(result, self._embed, self._fetch)
         update = self._task.update if self._task is not None else None
         with self.hold_sync():
             self.status = result.status
@@ -375,20 +309,6 @@ class GenerationWidget(anywidget.AnyWidget):
             self.retryable = result.is_retryable or result.status == "timedout"
         await self._write_static_copy(result)
 
-    async def _media_for(self, result: TaskResult) -> tuple[list[bytes], list[str], bytes, str]:
-        """Fetch the result for the browser when it may not reach the URLs (``embed_media``)."""
-        if not result.ok or not result.urls or not any(should_embed(u, self._embed) for u in result.urls):
-            return [], [], b"", ""
-        try:
-            media = [await self._fetch(url) for url in result.urls]
-            poster = await self._fetch(result.preview_url) if result.preview_url else b""
-        except ConduitError as exc:
-            return [], [], b"", f"The result could not be fetched for display: {exc.message}"
-        if sum(map(len, media)) > MAX_EMBED_BYTES:
-            return [], [], b"", ""
-        types = ["video/mp4" if result.kind == "video" else _image_type(m) for m in media]
-        return media, types, poster, ""
-
     async def _fetch(self, url: str) -> bytes:
         client = await self._get_client()
         return await client.download(url)
@@ -401,20 +321,7 @@ class GenerationWidget(anywidget.AnyWidget):
         return await self._client.start()
 
     def _check_input(self) -> str | None:
-        if self.kind not in ("image", "video"):
-            return f"kind must be 'image' or 'video', not {self.kind!r}."
-        if not self.prompt.strip():
-            return "Enter a prompt first."
-        if self.kind == "image" and not 1 <= self.n <= 10:
-            return f"n must be between 1 and 10 images, got {self.n}."
-        if self.size and not _SIZE.match(self.size):
-            return f"size must look like 1024x1024, got {self.size!r}."
-        if self.duration != 0:  # 0 is the server's default
-            try:
-                checks.video_seconds(self.duration)
-            except ConfigurationError as exc:
-                return f"{exc.message} (or 0 for the server's default)."
-        return None
+        return front_end.problem_with(self.kind, self.prompt, self.n, self.size, self.duration)  # None: fine
 
     def _reset(self) -> None:
         self._static_bundle = None
@@ -424,9 +331,7 @@ class GenerationWidget(anywidget.AnyWidget):
         self.media, self.media_types, self.poster, self.poster_type = [], [], b"", ""
 
     def _stop_following(self) -> None:
-        if self._flush_handle is not None:
-            self._flush_handle.cancel()
-            self._flush_handle = None
+        self._progress.drop()
         if self._unhook_task is not None:
             self._unhook_task()
             self._unhook_task = None
@@ -446,26 +351,16 @@ class GenerationWidget(anywidget.AnyWidget):
         """What the browser writes: only the inputs it edits, each on its own. A value the kernel refuses (a
         wrong type, a trait the browser does not own) is dropped with a DEBUG line and the kernel's value is
         sent back, so that the two sides agree again; nothing raises out of the comm handler."""
-        if not isinstance(sync_data, dict):
-            log.debug("ignoring a front-end state that is not a dict: %r", sync_data)
-            return
-        refused = []
-        for name, value in sync_data.items():
-            types = _FRONT_END_INPUTS.get(name)
-            if types is None or isinstance(value, bool) or not isinstance(value, types):
-                log.debug("ignoring %s=%.80r from the front end", name, value)
-                refused.append(name)
-                continue
+        taken, refused = front_end.screen(sync_data)
+        for name, value in taken.items():
             try:
                 super().set_state({name: value})
             except (traitlets.TraitError, TypeError, ValueError) as exc:
                 log.debug("ignoring %s=%.80r from the front end: %s", name, value, exc)
                 refused.append(name)
-        if refused:
-            log.debug("refused from the front end: %s", ", ".join(map(str, refused)))
-            ours = [name for name in refused if isinstance(name, str) and name in self.keys]
-            if ours:
-                self.send_state(ours)
+        ours = [name for name in refused if isinstance(name, str) and name in self.keys]
+        if ours:
+            self.send_state(ours)
 
     def _on_front_end_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         command = content.get("type") if isinstance(content, dict) else None
@@ -491,41 +386,11 @@ class GenerationWidget(anywidget.AnyWidget):
         return job
 
 
-def _safe_urls(urls: list[str]) -> tuple[set[str], list[str]]:
-    """The URLs a browser may be given, and a sentence for each one it may not."""
-    safe: set[str] = set()
-    refusals = []
-    for url in urls:
-        try:
-            safe.add(check_media_url(url))
-        except UnsafeUrl as exc:
-            refusals.append(f"The result's URL was not shown: {exc}.")
-    return safe, refusals
-
-
 def _running_loop() -> asyncio.AbstractEventLoop | None:
     try:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
-
-
-def _image_type(data: bytes) -> str:
-    if data.startswith(b"\x89PNG"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8"):
-        return "image/jpeg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    if data[:3] == b"GIF":
-        return "image/gif"
-    return "application/octet-stream"
-
-
-def _download(url: str) -> bytes:
-    import httpx
-
-    return httpx.get(url, timeout=60, follow_redirects=True).raise_for_status().content
 
 
 def _log_failure(job: asyncio.Task[Any]) -> None:

@@ -23,9 +23,9 @@ export interface Controls {
   setCompact(compact: boolean): void;
 }
 
-export const MAX_IMAGES = 10;
+export const MAX_IMAGES = 10; // conduit_widget.front_end.MAX_IMAGES
 export const MAX_DURATION = 60; // every Conduit takes whole seconds, 1 to 60 (protocol.VIDEO_SECONDS)
-const SIZE_RE = /^\d{1,5}x\d{1,5}$/;
+const SIZE_RE = /^[1-9]\d{0,4}x[1-9]\d{0,4}$/; // conduit_widget.protocol.SIZE_PATTERN
 
 /** A number input's value as an integer in [min, max], or null when it is not a number. */
 function parseBounded(raw: string, min: number, max: number): number | null {

@@ -1,6 +1,8 @@
-// The synced trait contract with the Python side (conduit_widget.widget) and
-// tolerant readers for it. Trait values arrive from another process, so every
-// reader accepts any run-time value and falls back instead of throwing.
+// The synced trait contract with the Python side (conduit_widget.widget, whose
+// front_end module holds its half; tests/widget/test_contract.py holds the two
+// to the same names and types) and tolerant readers for it. Trait values arrive
+// from another process, so every reader accepts any run-time value and falls
+// back instead of throwing.
 import type { AnyModel } from "@anywidget/types";
 
 export type Kind = "image" | "video";
@@ -12,16 +14,16 @@ export interface ModelEntry {
 
 // A type alias, not an interface: AnyModel<T> needs T to fit Record<string, any>.
 export type WidgetModel = {
-  // Inputs the user edits (written back with set + save_changes).
+  // Inputs the user edits (written back with set + save_changes): INPUTS below.
   prompt: string;
   kind: string;
   model: string;
   size: string;
   n: number;
   duration: number;
+  // State from the kernel, read-only here.
   models: ModelEntry[];
   compact: boolean;
-  // State from the kernel, read-only here.
   status: string;
   progress: number;
   message: string;
@@ -45,10 +47,14 @@ export type WidgetModel = {
 };
 
 export type TraitName = keyof WidgetModel;
+/** The only traits the front end writes; the kernel refuses any other. */
+export const INPUTS = ["prompt", "kind", "model", "size", "n", "duration"] as const;
+export type InputName = (typeof INPUTS)[number];
 export type Model = AnyModel<WidgetModel>;
 export type Command = "generate" | "cancel" | "retry";
 
-/** Statuses during which a task is in flight (Generate off, Cancel on, clock ticking). */
+/** Statuses during which a task is in flight (Generate off, Cancel on, clock ticking): every status but the
+ * terminal ones (conduit_widget.protocol.TERMINAL_STATUSES). */
 const ACTIVE = new Set(["pending", "processing"]);
 
 export function isActive(status: string): boolean {
@@ -106,7 +112,7 @@ export class Traits {
   }
 
   /** Writes a user edit back to the kernel; a no-op when nothing changed, so echoes do not loop. */
-  write<K extends TraitName>(key: K, value: WidgetModel[K]): void {
+  write<K extends InputName>(key: K, value: WidgetModel[K]): void {
     if (this.model.get(key) === value) {
       return;
     }

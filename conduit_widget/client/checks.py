@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 from conduit_widget.client.errors import ConfigurationError
 from conduit_widget.client.logs import redact
-from conduit_widget.protocol import KEY_PREFIX, VIDEO_SECONDS
+from conduit_widget.protocol import KEY_PREFIX, SIZE_PATTERN, VIDEO_SECONDS
 
-_SIZE: Final = re.compile(r"^[1-9]\d{0,4}x[1-9]\d{0,4}$")
+_SIZE: Final = re.compile(SIZE_PATTERN)
 _SHOWN: Final = 80  # characters of a wrong value repeated in a message
 
 
@@ -181,7 +181,7 @@ def request(kind: str, prompt: Any, model: Any, body: Mapping[str, Any]) -> None
     text("prompt", prompt, optional=False)
     text("model", model, empty=True)
     size = body.get("size")
-    if size is not None and (not isinstance(size, str) or not (_SIZE.match(size) or size == "auto")):
+    if size is not None and (not isinstance(size, str) or not (_SIZE.fullmatch(size) or size == "auto")):
         raise ConfigurationError(
             f"size must look like '1024x1024' (width x height in pixels) or be 'auto', got {shown(size)}"
         )

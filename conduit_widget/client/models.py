@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, Literal, NamedTuple
 
-from conduit_widget.protocol import Kind
+from conduit_widget.protocol import STATUSES, TERMINAL_STATUSES, Kind, Status
 
-Status = Literal["pending", "processing", "completed", "failed", "cancelled", "timedout"]
-TERMINAL: Final[frozenset[str]] = frozenset({"completed", "failed", "cancelled", "timedout"})
+TERMINAL: Final = TERMINAL_STATUSES
 Source = Literal["hub", "poll", "client"]
 
 # Every status word seen from Conduit, its successor, its SDKs and its docs, folded to the six above.
@@ -46,8 +45,7 @@ _STATUS_WORDS: Final[dict[str, Status]] = {
     "timed_out": "timedout",
     "timeout": "timedout",
 }
-# TaskState's integer enum on /v1/tasks: Pending=0 ... TimedOut=5.
-_STATE_NUMBERS: Final[tuple[Status, ...]] = ("pending", "processing", "completed", "failed", "cancelled", "timedout")
+_STATE_NUMBERS: Final = STATUSES  # TaskState's integer enum on /v1/tasks, in its order
 
 
 def normalise_status(value: object) -> Status | None:

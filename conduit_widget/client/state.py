@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 
-from conduit_widget.client.models import TERMINAL, Source, Status, TaskEvent, TaskResult, TaskUpdate
-from conduit_widget.protocol import Kind
+from conduit_widget.client.models import TERMINAL, Source, TaskEvent, TaskResult, TaskUpdate
+from conduit_widget.protocol import Kind, Status
 
 _new_update = tuple.__new__
 

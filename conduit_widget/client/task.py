@@ -14,9 +14,9 @@ from typing import Any
 
 from conduit_widget.client import checks
 from conduit_widget.client.errors import ConduitError, TimeoutError
-from conduit_widget.client.models import TERMINAL, Status, TaskEvent, TaskResult, TaskUpdate
+from conduit_widget.client.models import TERMINAL, TaskEvent, TaskResult, TaskUpdate
 from conduit_widget.client.state import TaskState
-from conduit_widget.protocol import Kind
+from conduit_widget.protocol import Kind, Status
 
 log = logging.getLogger(__name__)
 

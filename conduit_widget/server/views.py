@@ -16,7 +16,9 @@ from conduit_widget import protocol
 from conduit_widget.server.profiles import Profile
 from conduit_widget.server.store import MAX_RETRIES, TaskRecord
 
-_TASK_STATES: Final = {status: index for index, status in enumerate(protocol.STATUSES)}  # TaskState's int values
+_TASK_STATES: Final[dict[str, int]] = {
+    status: index for index, status in enumerate(protocol.STATUSES)
+}  # TaskState ints
 
 
 def dotnet_time(moment: datetime | None, *, offset: bool = False) -> str | None:

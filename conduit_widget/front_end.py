@@ -1,0 +1,88 @@
+"""The widget's side of its contract with the front end in ``js/`` (whose side is ``js/traits.ts``).
+
+The front end is built into ``static/``; the browser gets it as text. It edits a few input traits and sends three
+commands; everything else flows from the kernel to it. A test holds this module, the widget's synced traits and
+``js/traits.ts`` to the same names and types.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any, Final
+
+from conduit_widget.protocol import SIZE_PATTERN
+
+log = logging.getLogger(__name__)
+
+STATIC: Final = Path(__file__).parent / "static"
+if not (STATIC / "widget.js").is_file():
+    raise ImportError(
+        f"conduit-widget's front end is not built ({STATIC / 'widget.js'} is missing). `pip install` builds it; "
+        "in a checkout run `make install`, or `npm ci && npm run build` in js/."
+    )
+
+# What the front end writes, and the JSON types it writes them as (a bool is refused: True == 1 would slip past
+# traitlets).
+INPUTS: Final[dict[str, tuple[type, ...]]] = {
+    "prompt": (str,),
+    "kind": (str,),
+    "model": (str,),
+    "size": (str,),
+    "n": (int,),
+    "duration": (int, float),
+}
+COMMANDS: Final = ("generate", "cancel", "retry")
+MAX_IMAGES: Final = 10  # images one widget asks for at most
+_SIZE: Final = re.compile(SIZE_PATTERN)
+
+
+def source(name: str) -> str | Path:
+    """The front end's source as text, not as a path: for a path anywidget makes a watched FileContents and
+    ties every widget to its ``changed`` signal with a closure it never disconnects, so no widget would ever
+    be freed, closed or not (manzt/anywidget#929). The browser gets the same text either way. A path only
+    while developing the front end (``ANYWIDGET_HMR=1``), for live reload."""
+    path = STATIC / name
+    if os.environ.get("ANYWIDGET_HMR") == "1":
+        return path
+    text = path.read_text(encoding="utf-8")
+    return text if "\n" in text else text + "\n"  # a one-line string ending in ".x" would be taken for a path
+
+
+def screen(sync_data: Any) -> tuple[dict[str, Any], list[Any]]:
+    """What of a state the front end sent may be applied: inputs of the right JSON type. The rest is named."""
+    if not isinstance(sync_data, dict):
+        log.debug("ignoring a front-end state that is not a dict: %r", sync_data)
+        return {}, []
+    taken: dict[str, Any] = {}
+    refused: list[Any] = []
+    for name, value in sync_data.items():
+        types = INPUTS.get(name)
+        if types is None or isinstance(value, bool) or not isinstance(value, types):
+            log.debug("ignoring %s=%.80r from the front end", name, value)
+            refused.append(name)
+        else:
+            taken[name] = value
+    return taken, refused
+
+
+def problem_with(kind: str, prompt: str, n: int, size: str, duration: float) -> str | None:
+    """What is wrong with the inputs, in a sentence for the widget to show; None when they can be sent."""
+    from conduit_widget.client import ConfigurationError, checks
+
+    if kind not in ("image", "video"):
+        return f"kind must be 'image' or 'video', not {kind!r}."
+    if not prompt.strip():
+        return "Enter a prompt first."
+    if kind == "image" and not 1 <= n <= MAX_IMAGES:
+        return f"n must be between 1 and {MAX_IMAGES} images, got {n}."
+    if size and not _SIZE.fullmatch(size):
+        return f"size must look like 1024x1024, got {size!r}."
+    if duration != 0:  # 0 is the server's default
+        try:
+            checks.video_seconds(duration)
+        except ConfigurationError as exc:
+            return f"{exc.message} (or 0 for the server's default)."
+    return None
