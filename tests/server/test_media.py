@@ -20,7 +20,7 @@ import pytest
 from av.container import InputContainer
 from PIL import Image, ImageChops, ImageStat
 
-from conduit_widget.server.media import RenderedVideo, VideoWriter, check_image_size, drawing, render_image
+from conduit_widget.server.media import RenderedVideo, VideoWriter, check_image_size, drawing, render_image, scene
 
 # --- helpers -------------------------------------------------------------------------------------------
 
@@ -245,7 +245,7 @@ def test_awkward_prompts_render(prompt: str) -> None:
 
 def test_captions_show_no_missing_glyph_boxes() -> None:
     # Accents are stripped and other non-ASCII becomes "?", which the default font can draw.
-    assert drawing._caption_text("Crème brûlée\n at  night 🦊") == "Creme brulee at night ?"
+    assert scene._caption_text("Crème brûlée\n at  night 🦊") == "Creme brulee at night ?"
 
 
 @pytest.mark.parametrize(("width", "height"), [(64, 64), (2048, 2048), (64, 2048), (1024, 768)])
