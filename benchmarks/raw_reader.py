@@ -14,38 +14,22 @@ import aiohttp
 import msgpack
 
 from conduit_widget import protocol
+from conduit_widget.wire import RECORD_SEPARATOR, RECORD_SEPARATOR_TEXT, read_length, varint
 
 HubProtocol = Literal["json", "messagepack"]
-RS = b"\x1e"
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | 0x80 if n else byte)
-        if not n:
-            return bytes(out)
+RS = RECORD_SEPARATOR
 
 
 def split_messagepack(buffer: bytes) -> tuple[list[bytes], bytes]:
     """Whole VarInt-prefixed messages at the front of `buffer`, and the incomplete rest."""
     messages, offset = [], 0
     while offset < len(buffer):
-        length, shift, cursor = 0, 0, offset
-        while cursor < len(buffer):
-            byte = buffer[cursor]
-            length |= (byte & 0x7F) << shift
-            cursor += 1
-            shift += 7
-            if not byte & 0x80:
-                break
-        else:
+        read = read_length(buffer, offset)
+        if read is None or read[1] + read[0] > len(buffer):
             break
-        if cursor + length > len(buffer):
-            break
-        messages.append(buffer[cursor : cursor + length])
-        offset = cursor + length
+        length, start = read
+        messages.append(buffer[start : start + length])
+        offset = start + length
     return messages, buffer[offset:]
 
 
@@ -104,7 +88,7 @@ class RawHubReader:
             token = (await answer.json())["connectionToken"]
         ws_url = self._url.replace("http", "ws", 1) + f"?id={token}"
         self._ws = ws = await self._session.ws_connect(ws_url, headers=self._headers, max_msg_size=0, autoping=True)
-        await ws.send_str(json.dumps({"protocol": self._protocol, "version": 1}) + "\x1e")
+        await ws.send_str(json.dumps({"protocol": self._protocol, "version": 1}) + RECORD_SEPARATOR_TEXT)
         answer_frame = await ws.receive(timeout=10)
         handshake = answer_frame.data if isinstance(answer_frame.data, bytes) else str(answer_frame.data).encode()
         head, _, self._rest = handshake.partition(RS)
@@ -118,11 +102,11 @@ class RawHubReader:
         inv = str(self._invocations)
         if self._protocol == "json":
             await self._ws.send_str(
-                json.dumps({"type": 1, "invocationId": inv, "target": method, "arguments": [task_id]}) + "\x1e"
+                json.dumps({"type": 1, "invocationId": inv, "target": method, "arguments": [task_id]}) + RECORD_SEPARATOR_TEXT
             )
         else:
             body = msgpack.packb([1, {}, inv, method, [task_id], []])
-            await self._ws.send_bytes(_varint(len(body)) + body)
+            await self._ws.send_bytes(varint(len(body)) + body)
         async with asyncio.timeout(10):
             while True:
                 for message in await self._decoded():
@@ -157,7 +141,7 @@ class RawHubReader:
                     if text:
                         if frame.type != aiohttp.WSMsgType.TEXT:
                             break
-                        n = frame.data.count("\x1e")
+                        n = frame.data.count(RECORD_SEPARATOR_TEXT)
                     else:
                         if frame.type != aiohttp.WSMsgType.BINARY:
                             break

@@ -25,8 +25,8 @@ from conduit_widget.client.pool import POOL
 from conduit_widget.client.realtime import HubLink, HubProtocol
 from conduit_widget.client.rest import RestClient, Routes
 from conduit_widget.client.secret import Secret, from_environment
+from conduit_widget.client.signalr import install_quiet_notices
 from conduit_widget.client.task import Task
-from conduit_widget.client.tolerant import install_quiet_notices
 from conduit_widget.protocol import Kind
 
 log = logging.getLogger(__name__)

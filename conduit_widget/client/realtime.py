@@ -40,8 +40,7 @@ from conduit_widget.client.errors import (
 from conduit_widget.client.models import TaskEvent
 from conduit_widget.client.policies import Backoff, Keepalive
 from conduit_widget.client.secret import Secret
-from conduit_widget.client.signalr import LinkClient, ProtocolRefused, classify_ending
-from conduit_widget.client.tolerant import TolerantJSONProtocol, TolerantMessagepackProtocol
+from conduit_widget.client.signalr import JSONFrames, LinkClient, MessagepackFrames, ProtocolRefused, classify_ending
 from conduit_widget.protocol import Kind
 
 log = logging.getLogger(__name__)
@@ -260,8 +259,8 @@ class HubLink:
         self._was_connected = False
         client = LinkClient(
             self.url,
-            # Decoded message by message: one bad message costs that message, not the connection (tolerant.py).
-            protocol=TolerantMessagepackProtocol() if self._protocol == "messagepack" else TolerantJSONProtocol(),
+            # Decoded message by message: one bad message costs that message, not the connection (hub_frames.py).
+            protocol=MessagepackFrames() if self._protocol == "messagepack" else JSONFrames(),
             # The key goes as a header on negotiate and the upgrade, never in the URL (URLs get logged).
             headers={"Authorization": f"Bearer {self._key.reveal()}"},
             ping_interval=None,  # websockets' own ping gives up after 30 s or more: _watch_liveness pings instead

@@ -1,22 +1,28 @@
 """pysignalr, adapted: everything that reaches into its internals (pysignalr 1.3) is in this module.
 
-`LinkClient` is the pysignalr client one `HubLink` connection attempt uses; `classify_ending` turns how its run
-ended into the client's errors.
+`LinkClient` is the pysignalr client one `HubLink` connection attempt uses: every frame it receives is read once by
+`hub_frames`, events go straight to the link, and only the messages pysignalr acts on (completions, closes) reach
+it, already decoded. `classify_ending` turns how its run ended into the client's errors. `QuietNotices` lowers
+pysignalr's log lines about server messages the client ignores. ``tests/client/test_signalr.py`` holds pysignalr to
+the internals used here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from typing import Any, Final
 
 from pysignalr.client import SignalRClient
 from pysignalr.exceptions import AuthorizationError
+from pysignalr.messages import InvocationMessage, Message
+from pysignalr.protocol.json import JSONProtocol
 from pysignalr.protocol.messagepack import MessagepackProtocol
 from websockets.asyncio.client import ClientConnection
 
-from conduit_widget.client import fastpath
+from conduit_widget.client import hub_frames
 from conduit_widget.client.dialects import EVENT_TARGETS
 from conduit_widget.client.errors import AuthError, ConduitError, NetworkError
 
@@ -31,8 +37,8 @@ class LinkClient(SignalRClient):
     - pysignalr copies the handshake headers, our ``Authorization`` among them, into the headers of every hub
       invocation. The key belongs on negotiate and the WebSocket upgrade only, so invocations get none; the
       transport keeps its own reference to the original headers.
-    - Every frame is noted (`last_frame`, for the keepalive), and frames of nothing but events go straight to
-      `on_events` (see `fastpath`); the rest to pysignalr.
+    - Every frame is noted (`last_frame`, for the keepalive) and read by `hub_frames`: events go straight to
+      `on_events`, the messages pysignalr acts on to its message handler, decoded already.
     - The link pings the open socket itself (`socket`).
     """
 
@@ -41,20 +47,19 @@ class LinkClient(SignalRClient):
         self._headers = {}
         self.last_frame = time.monotonic()
         transport = self._transport
-        to_pysignalr = transport._on_raw_message
-        read = fastpath.read_msgpack if isinstance(self._protocol, MessagepackProtocol) else fastpath.read_json
+        to_pysignalr = transport._on_message
+        read = hub_frames.read_msgpack if isinstance(self._protocol, MessagepackProtocol) else hub_frames.read_json
 
         turn_taken = time.monotonic()
 
         async def receive(raw: str | bytes) -> None:
             nonlocal turn_taken
             now = self.last_frame = time.monotonic()
-            calls = read(raw, _TARGETS)
-            if calls is None:
-                await to_pysignalr(raw)
-            else:
-                for target, arguments in calls:
-                    on_events(target, arguments)
+            for item in read(raw, _TARGETS):
+                if isinstance(item, tuple):
+                    on_events(*item)
+                else:
+                    await to_pysignalr(item)
             if now - turn_taken >= _TURN:
                 # While frames wait in the socket, websockets hands them over without ever suspending, so a burst
                 # would hold the kernel's loop for as long as it lasts: no cell, no widget flush, no timer. Give
@@ -87,3 +92,52 @@ def classify_ending(run: asyncio.Task[None]) -> ConduitError | None:
         # pysignalr raises the server's handshake error as a ValueError from its run().
         return ProtocolRefused(text.removeprefix("Handshake error:").strip())
     return NetworkError(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+
+
+class JSONFrames(JSONProtocol):
+    """pysignalr's JSON protocol, decoding as `hub_frames` does. pysignalr decodes with it only what follows the
+    handshake in its frame; every later frame `LinkClient` reads itself."""
+
+    def decode(self, raw_message: str | bytes) -> list[Message]:
+        return _as_messages(hub_frames.read_json(raw_message, ()))
+
+
+class MessagepackFrames(MessagepackProtocol):
+    """pysignalr's MessagePack protocol, decoding as `hub_frames` does (see `JSONFrames`)."""
+
+    def decode(self, raw_message: str | bytes) -> list[Message]:
+        return _as_messages(hub_frames.read_msgpack(raw_message, ()))
+
+
+def _as_messages(items: list[hub_frames.Item]) -> list[Message]:
+    # With no event targets nothing is read as an event call; the check keeps the types honest all the same.
+    return [InvocationMessage(None, item[0], item[1], None) if isinstance(item, tuple) else item for item in items]
+
+
+# -- pysignalr's log lines about what the server sent and the client ignores -------------------------
+
+_NOTICES: Final[tuple[str, ...]] = (
+    "No client method with the name",  # an event name the client has no handler for (WARNING)
+    "No result given for",  # an invocation that wanted a client result; the server is told so (ERROR)
+    "StreamItem received for unknown invocation",
+    "CancelInvocation received for unknown invocation",
+    "Result given for",
+)
+
+
+class QuietNotices(logging.Filter):
+    """Lower pysignalr's notices about ignored server messages to DEBUG (they are not the user's to fix)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.DEBUG and isinstance(record.msg, str) and record.msg.startswith(_NOTICES):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            # The logger already decided to emit at the old level: drop it unless DEBUG is wanted too.
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+def install_quiet_notices() -> None:
+    """Idempotent."""
+    logger = logging.getLogger("pysignalr.client")
+    if not any(isinstance(f, QuietNotices) for f in logger.filters):
+        logger.addFilter(QuietNotices())

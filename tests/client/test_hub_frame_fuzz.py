@@ -16,7 +16,7 @@ After every batch the test checks that nothing escaped (no exception reached the
 handler, no log record at ERROR, no traceback, no WARNING from this package), that every task's ending
 reached the listeners exactly once, and that the probe's progress and completion were delivered.
 
-The link decodes with ``conduit_widget.client.tolerant``, so a malformed message costs that message, not the
+The link reads frames with ``conduit_widget.client.hub_frames``, so a malformed message costs that message, not the
 connection (`test_malformed_frames_cost_no_reconnect`).
 """
 
@@ -45,15 +45,10 @@ from pysignalr.messages import Message
 
 from conduit_widget import Backoff, ConduitClient
 from conduit_widget.client.dialects import EVENT_TARGETS, SEED_TARGETS, parse_hub_event, parse_status
+from conduit_widget.client.hub_frames import message_from_json, message_from_msgpack
+from conduit_widget.client.signalr import JSONFrames, MessagepackFrames, QuietNotices
 from conduit_widget.client.state import TaskState
 from conduit_widget.client.task import Task
-from conduit_widget.client.tolerant import (
-    QuietNotices,
-    TolerantJSONProtocol,
-    TolerantMessagepackProtocol,
-    message_from_json,
-    message_from_msgpack,
-)
 from conduit_widget.protocol import HUB_PATHS, IMAGE_CREATE, IMAGE_STATUS, SUBSCRIBE, UNSUBSCRIBE, Kind
 from conduit_widget.server.hub.codec import CODECS, HubCodec, handshake_response, parse_handshake
 
@@ -730,7 +725,7 @@ def _is_a_drop(record: logging.LogRecord) -> bool:
     return record.name == "pysignalr.transport" and record.getMessage().startswith("Connection closed")
 
 
-# -- without reconnecting: the link decodes with the tolerant protocols ----------------------------
+# -- without reconnecting: the link reads every frame message by message ----------------------------
 
 MALFORMED = [
     Frame((Raw(b"{nope\x1e"),)),
@@ -779,7 +774,7 @@ def _quietly_survives(rig: Rig, script: list[Frame], *, each_said: bool = False)
         assert 33 in progress, "a good message in a frame with a bad one was lost"
 
 
-# The link decodes with conduit_widget.client.tolerant: pysignalr's own protocols raise on the first message they
+# The link reads frames with conduit_widget.client.hub_frames: pysignalr's own protocols raise on the first message they
 # cannot read, which ends its receive loop, drops the connection and loses the rest of the frame.
 @pytest.mark.parametrize("hub_protocol", ["json", "messagepack"])
 def test_malformed_frames_cost_no_reconnect(hub_protocol: str) -> None:
@@ -869,7 +864,7 @@ def test_any_status_answer_is_read_or_ignored_and_the_state_machine_takes_it(bod
     | st.lists(values("json"), max_size=3).map(lambda vs: "".join(json.dumps(v) + "\x1e" for v in vs))
 )
 def test_the_tolerant_json_protocol_never_raises_and_returns_only_messages(raw: bytes | str) -> None:
-    messages = TolerantJSONProtocol().decode(raw)
+    messages = JSONFrames().decode(raw)
     assert all(isinstance(m, Message) for m in messages)
 
 
@@ -881,18 +876,18 @@ def test_the_tolerant_json_protocol_never_raises_and_returns_only_messages(raw: 
     )
 )
 def test_the_tolerant_messagepack_protocol_never_raises_and_returns_only_messages(raw: bytes) -> None:
-    messages = TolerantMessagepackProtocol().decode(raw)
+    messages = MessagepackFrames().decode(raw)
     assert all(isinstance(m, Message) for m in messages)
 
 
 def test_the_tolerant_protocols_keep_the_good_messages_around_a_bad_one() -> None:
     good = '{"type":1,"target":"TaskProgress","arguments":["t",5]}'
-    decoded = TolerantJSONProtocol().decode(f'{good}\x1e{{bad\x1e{{"type":1,"target":7}}\x1e{good}\x1e')
+    decoded = JSONFrames().decode(f'{good}\x1e{{bad\x1e{{"type":1,"target":7}}\x1e{good}\x1e')
     assert [m.arguments for m in decoded] == [["t", 5], ["t", 5]]  # type: ignore[attr-defined]
     body = msgpack.packb([1, {}, None, "TaskProgress", ["t", 5], []])
     bad = msgpack.packb([1, {}, None, ["TaskProgress"], []])
     frame = _varint(len(body)) + body + _varint(len(bad)) + bad + b"\x02\xc1\xc1" + _varint(len(body)) + body
-    assert [m.arguments for m in TolerantMessagepackProtocol().decode(frame)] == [["t", 5], ["t", 5]]  # type: ignore[attr-defined]
+    assert [m.arguments for m in MessagepackFrames().decode(frame)] == [["t", 5], ["t", 5]]  # type: ignore[attr-defined]
     assert message_from_json({"type": 7, "error": "bye"}) is not None  # a close still closes
     assert message_from_msgpack([7, "bye", False]) is not None
 

@@ -388,7 +388,8 @@ async def test_the_js_client_docs_server_has_no_task_hub():
 async def test_the_gateways_messagepack_compresses_large_arguments_as_messagepack_csharp_does():
     import lz4.block
 
-    async with LocalConduit(speed=100, profile="conduit-gateway") as server:
+    # Slow enough that progress is still to come once subscribed.
+    async with LocalConduit(speed=10, profile="conduit-gateway") as server:
         async with (
             aiohttp.ClientSession(headers={"Authorization": f"Bearer {server.api_key}"}) as http,
             http.post(

@@ -15,19 +15,25 @@ from typing import Any, Final, Protocol
 import lz4.block
 import msgpack
 
-RECORD_SEPARATOR: Final = b"\x1e"
-
-INVOCATION: Final = 1
-STREAM_ITEM: Final = 2
-COMPLETION: Final = 3
-STREAM_INVOCATION: Final = 4
-CANCEL_INVOCATION: Final = 5
-PING: Final = 6
-CLOSE: Final = 7
-ACK: Final = 8
-SEQUENCE: Final = 9
-KNOWN_TYPES: Final = frozenset(range(1, 10))
-LZ4_BLOCK_ARRAY: Final = 98  # MessagePack-CSharp's extension type code for Lz4BlockArray
+from conduit_widget.wire import (
+    ACK,
+    CANCEL_INVOCATION,
+    CLOSE,
+    COMPLETION,
+    INVOCATION,
+    LZ4_BLOCK_ARRAY,
+    PING,
+    RECORD_SEPARATOR,
+    RESULT_ERROR,
+    RESULT_VALUE,
+    RESULT_VOID,
+    SEQUENCE,
+    STREAM_INVOCATION,
+    STREAM_ITEM,
+    LengthTooLong,
+    read_length,
+    varint,
+)
 
 
 class HubProtocolError(Exception):
@@ -148,21 +154,9 @@ class JsonCodec:
         return _dumps(msg) + RECORD_SEPARATOR
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
 def _pack(obj: object) -> bytes:
     body: bytes = msgpack.packb(obj, use_bin_type=True)
-    return _varint(len(body)) + body
+    return varint(len(body)) + body
 
 
 # MessagePackHubProtocolWorker: the fewest elements each message type is read with.
@@ -191,19 +185,15 @@ class MessagePackCodec:
         self._buffer += data
         messages: list[HubMessage] = []
         while self._buffer:
-            length, offset = 0, 0
-            for offset in range(5):  # a length is at most 5 VarInt bytes (32 bits)
-                if offset >= len(self._buffer):
-                    return messages  # the length itself is still incomplete
-                byte = self._buffer[offset]
-                length |= (byte & 0x7F) << (7 * offset)
-                if not byte & 0x80:
-                    break
-            else:
-                raise HubProtocolError("Messages over 2GB in size are not supported.")
+            try:
+                read = read_length(self._buffer, 0)
+            except LengthTooLong as exc:
+                raise HubProtocolError(str(exc)) from None
+            if read is None:
+                return messages  # the length itself is still incomplete
+            length, start = read
             if length > self._max:
                 raise HubProtocolError(f"The maximum message size of {self._max}B was exceeded.")
-            start = offset + 1
             if len(self._buffer) < start + length:
                 return messages
             body, self._buffer = self._buffer[start : start + length], self._buffer[start + length :]
@@ -236,7 +226,7 @@ class MessagePackCodec:
                 if not isinstance(args, list):
                     raise HubProtocolError("Reading array length for 'arguments' failed.")
                 return HubMessage(kind, target=target, arguments=args, invocation_id=inv or None)
-            if kind == COMPLETION and arr[3] not in (1, 2, 3):
+            if kind == COMPLETION and arr[3] not in (RESULT_ERROR, RESULT_VOID, RESULT_VALUE):
                 raise HubProtocolError("Invalid invocation result kind.")
             return HubMessage(kind, invocation_id=inv or None)
         if kind == CLOSE:
@@ -262,8 +252,10 @@ class MessagePackCodec:
 
     def completion(self, invocation_id: str, *, error: str | None = None) -> bytes:
         if error is not None:
-            return _pack([COMPLETION, {}, invocation_id, 1, error])
-        return _pack([COMPLETION, {}, invocation_id, 3, None])  # a non-void result of nil, as ASP.NET writes it
+            return _pack([COMPLETION, {}, invocation_id, RESULT_ERROR, error])
+        return _pack(
+            [COMPLETION, {}, invocation_id, RESULT_VALUE, None]
+        )  # a non-void result of nil, as ASP.NET writes it
 
     def ping(self) -> bytes:
         return _pack([PING])

@@ -23,11 +23,6 @@ from typing import Any, Final, Literal
 from aiohttp import WSMsgType, web
 
 from conduit_widget.server.hub.codec import (
-    CLOSE,
-    INVOCATION,
-    KNOWN_TYPES,
-    PING,
-    STREAM_INVOCATION,
     HubCodec,
     HubMessage,
     HubProtocolError,
@@ -35,6 +30,7 @@ from conduit_widget.server.hub.codec import (
     handshake_response,
     parse_handshake,
 )
+from conduit_widget.wire import CLOSE, INVOCATION, KNOWN_TYPES, PING, RECORD_SEPARATOR, STREAM_INVOCATION
 
 log = logging.getLogger(__name__)
 
@@ -280,7 +276,7 @@ class HubConnection:
             await self._send_frame(b"".join(batch))
 
     async def _send_frame(self, data: bytes) -> None:
-        assert self.codec is not None or data.endswith(b"\x1e")
+        assert self.codec is not None or data.endswith(RECORD_SEPARATOR)
         self._last_sent = time.monotonic()
         if self.codec is not None and self.codec.binary:
             await self.ws.send_bytes(data)
