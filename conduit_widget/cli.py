@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import logging
 import os
-import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -66,7 +65,9 @@ def _seed(text: str) -> int:
 
 
 def _size(text: str) -> str:
-    if not re.fullmatch(r"[1-9]\d*x[1-9]\d*", text):
+    from conduit_widget.client import checks
+
+    if not checks.is_size(text):
         raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1024x1024, got {text!r}")
     return text
 

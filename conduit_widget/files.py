@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlparse
 
-from conduit_widget.client.models import TaskResult
 from conduit_widget.protocol import Kind
+
+if TYPE_CHECKING:
+    from conduit_widget.client.models import TaskResult
 
 MEDIA_SUFFIXES: Final = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".mp4", ".webm", ".mov"})
 _BY_TYPE: Final = {

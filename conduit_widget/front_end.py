@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from pathlib import Path
 from typing import Any, Final
-
-from conduit_widget.protocol import SIZE_PATTERN
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +33,6 @@ INPUTS: Final[dict[str, tuple[type, ...]]] = {
 }
 COMMANDS: Final = ("generate", "cancel", "retry")
 MAX_IMAGES: Final = 10  # images one widget asks for at most
-_SIZE: Final = re.compile(SIZE_PATTERN)
 
 
 def source(name: str) -> str | Path:
@@ -78,7 +74,7 @@ def problem_with(kind: str, prompt: str, n: int, size: str, duration: float) -> 
         return "Enter a prompt first."
     if kind == "image" and not 1 <= n <= MAX_IMAGES:
         return f"n must be between 1 and {MAX_IMAGES} images, got {n}."
-    if size and not _SIZE.fullmatch(size):
+    if size and not checks.is_size(size):
         return f"size must look like 1024x1024, got {size!r}."
     if duration != 0:  # 0 is the server's default
         try:

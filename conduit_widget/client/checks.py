@@ -176,12 +176,17 @@ def video_seconds(value: Any) -> int | None:
     return int(value)
 
 
+def is_size(value: object) -> bool:
+    """Whether `value` is a size as Conduit takes it: width x height in pixels ("1024x1024")."""
+    return isinstance(value, str) and _SIZE.fullmatch(value) is not None
+
+
 def request(kind: str, prompt: Any, model: Any, body: Mapping[str, Any]) -> None:
     """A create request's arguments; `body` holds the rest, None meaning "not given"."""
     text("prompt", prompt, optional=False)
     text("model", model, empty=True)
     size = body.get("size")
-    if size is not None and (not isinstance(size, str) or not (_SIZE.fullmatch(size) or size == "auto")):
+    if size is not None and not (is_size(size) or size == "auto"):
         raise ConfigurationError(
             f"size must look like '1024x1024' (width x height in pixels) or be 'auto', got {shown(size)}"
         )

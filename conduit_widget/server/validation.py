@@ -13,12 +13,13 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from conduit_widget import protocol
 from conduit_widget.protocol import Kind
 from conduit_widget.server.catalogue import Model, find_model
 from conduit_widget.server.media import MAX_FPS, MAX_IMAGE_SIDE, MIN_IMAGE_SIDE
 from conduit_widget.server.profiles import VIDEO_FPS, VIDEO_SECONDS, Profile
 
-_SIZE: Final = re.compile(r"^(\d{1,5})x(\d{1,5})$")
+_SIZE: Final = re.compile(protocol.SIZE_PATTERN)
 MAX_PROMPT: Final = 4000
 MAX_IMAGES: Final = 10
 Reason = Literal["missing_prompt", "missing_model", "unsupported_model", "duration_range", "fps_range", "local_limit"]
@@ -103,10 +104,9 @@ def _local_params(kind: Kind, prompt: str, body: dict[str, Any]) -> dict[str, An
 
 def _size(value: str | None, default: str, *, even: bool) -> tuple[int, int]:
     text = value or default
-    match = _SIZE.match(text)
-    if match is None:
+    if _SIZE.fullmatch(text) is None:
         raise Refusal("local_limit", "size", f"'size' must look like '1024x1024', got {value!r}.")
-    width, height = int(match[1]), int(match[2])
+    width, height = map(int, text.split("x"))
     if not (MIN_IMAGE_SIDE <= width <= MAX_IMAGE_SIDE and MIN_IMAGE_SIDE <= height <= MAX_IMAGE_SIDE):
         raise Refusal(
             "local_limit", "size", f"'size' sides must be {MIN_IMAGE_SIDE} to {MAX_IMAGE_SIDE} pixels, got {text}."
