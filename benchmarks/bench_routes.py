@@ -27,8 +27,8 @@ from typing import Any, Final
 from aiohttp import web
 
 from conduit_widget import protocol
-from conduit_widget.server.context import ServerContext
 from conduit_widget.server.hub.hubs import Hubs
+from conduit_widget.server.shared_state import ServerContext
 
 BURST_ROUTE: Final = "/_local/bench/burst"
 PACED_ROUTE: Final = "/_local/bench/paced"

@@ -23,7 +23,7 @@ from benchmarks.stats import latency_ms, percentile
 from conduit_widget import GenerationWidget
 from conduit_widget.client.models import TaskUpdate
 from conduit_widget.client.pool import POOL
-from conduit_widget.defaults import default_client
+from conduit_widget.shared_client import default_client
 from conduit_widget.widget import UPDATE_INTERVAL
 
 HANG_MODEL: Final = "test-hang"

@@ -102,7 +102,8 @@ class RawHubReader:
         inv = str(self._invocations)
         if self._protocol == "json":
             await self._ws.send_str(
-                json.dumps({"type": 1, "invocationId": inv, "target": method, "arguments": [task_id]}) + RECORD_SEPARATOR_TEXT
+                json.dumps({"type": 1, "invocationId": inv, "target": method, "arguments": [task_id]})
+                + RECORD_SEPARATOR_TEXT
             )
         else:
             body = msgpack.packb([1, {}, inv, method, [task_id], []])

@@ -14,24 +14,31 @@ from conduit_widget.client import (
     Backoff,
     ConduitClient,
     ConduitError,
+    ConduitWarning,
     ConfigurationError,
     ConflictError,
     ConnectionEvent,
+    DeadlineExceededError,
+    ForbiddenError,
     HubError,
     InsufficientBalanceError,
     Keepalive,
     NetworkError,
     NotFoundError,
-    PermissionError,
     RateLimitError,
     ServerError,
     Task,
     TaskResult,
     TaskUpdate,
-    TimeoutError,
     ValidationError,
     generate_image,
     generate_video,
+)
+from conduit_widget.client import (
+    PermissionError as PermissionError,  # the 0.x name, not in __all__ (see errors.py)
+)
+from conduit_widget.client import (
+    TimeoutError as TimeoutError,  # the 0.x name, not in __all__
 )
 from conduit_widget.server import LocalConduit
 
@@ -60,9 +67,12 @@ __all__ = [
     "Backoff",
     "ConduitClient",
     "ConduitError",
+    "ConduitWarning",
     "ConfigurationError",
     "ConflictError",
     "ConnectionEvent",
+    "DeadlineExceededError",
+    "ForbiddenError",
     "Gallery",
     "GenerationWidget",
     "HubError",
@@ -71,13 +81,11 @@ __all__ = [
     "LocalConduit",
     "NetworkError",
     "NotFoundError",
-    "PermissionError",
     "RateLimitError",
     "ServerError",
     "Task",
     "TaskResult",
     "TaskUpdate",
-    "TimeoutError",
     "ValidationError",
     "__version__",
     "generate_image",

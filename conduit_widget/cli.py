@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from conduit_widget._version import __version__
-from conduit_widget.files import write_result
 from conduit_widget.protocol import VIDEO_SECONDS
+from conduit_widget.saving import write_result
 from conduit_widget.server.profiles import PROFILES
 
 if TYPE_CHECKING:
@@ -65,9 +65,9 @@ def _seed(text: str) -> int:
 
 
 def _size(text: str) -> str:
-    from conduit_widget.client import checks
+    from conduit_widget.client import inputs
 
-    if not checks.is_size(text):
+    if not inputs.is_size(text):
         raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1024x1024, got {text!r}")
     return text
 

@@ -66,7 +66,7 @@ def screen(sync_data: Any) -> tuple[dict[str, Any], list[Any]]:
 
 def problem_with(kind: str, prompt: str, n: int, size: str, duration: float) -> str | None:
     """What is wrong with the inputs, in a sentence for the widget to show; None when they can be sent."""
-    from conduit_widget.client import ConfigurationError, checks
+    from conduit_widget.client import ConfigurationError, inputs
 
     if kind not in ("image", "video"):
         return f"kind must be 'image' or 'video', not {kind!r}."
@@ -74,11 +74,11 @@ def problem_with(kind: str, prompt: str, n: int, size: str, duration: float) -> 
         return "Enter a prompt first."
     if kind == "image" and not 1 <= n <= MAX_IMAGES:
         return f"n must be between 1 and {MAX_IMAGES} images, got {n}."
-    if size and not checks.is_size(size):
+    if size and not inputs.is_size(size):
         return f"size must look like 1024x1024, got {size!r}."
     if duration != 0:  # 0 is the server's default
         try:
-            checks.video_seconds(duration)
+            inputs.video_seconds(duration)
         except ConfigurationError as exc:
             return f"{exc.message} (or 0 for the server's default)."
     return None

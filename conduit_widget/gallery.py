@@ -8,7 +8,7 @@ from typing import Any
 
 import ipywidgets
 
-from conduit_widget import fallback
+from conduit_widget import static_copy
 from conduit_widget.client import ConduitClient, ConfigurationError
 from conduit_widget.client.models import TaskResult, TaskUpdate
 from conduit_widget.widget import GenerationWidget
@@ -87,7 +87,7 @@ class Gallery(ipywidgets.GridBox):  # type: ignore[misc]
         layout.close()
 
     def _ipython_display_(self) -> None:
-        self._static_handles.append(fallback.display_with_placeholder(self))
+        self._static_handles.append(static_copy.display_with_placeholder(self))
 
     def _write_static_copy(self) -> None:
         # Each tile made its own copy when it finished (thumbnails fetched if need be): combine those.

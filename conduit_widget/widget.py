@@ -18,14 +18,14 @@ from typing import Any, Final
 import anywidget
 import traitlets
 
-from conduit_widget import fallback, front_end
-from conduit_widget.client import ConduitClient, ConduitError, ConfigurationError, RateLimitError, checks
+from conduit_widget import front_end, static_copy
+from conduit_widget.client import ConduitClient, ConduitError, ConfigurationError, RateLimitError, inputs
 from conduit_widget.client.models import TERMINAL, TaskResult, TaskUpdate
 from conduit_widget.client.task import Task
 from conduit_widget.coalesce import Coalescer
-from conduit_widget.defaults import default_client, models_of
 from conduit_widget.embedding import EmbedMedia, download_now, embedded_media, safe_urls
-from conduit_widget.files import write_result
+from conduit_widget.saving import write_result
+from conduit_widget.shared_client import default_client, models_of
 
 log = logging.getLogger(__name__)
 
@@ -214,13 +214,13 @@ class GenerationWidget(anywidget.AnyWidget):
     # -- display: the widget, and the static copy next to it ------------------------------------
 
     def _ipython_display_(self) -> None:
-        self._static_handles.append(fallback.display_with_placeholder(self))
+        self._static_handles.append(static_copy.display_with_placeholder(self))
         self._publish_static_copy()  # shown again after it finished: the copy is there from the start
 
     async def _write_static_copy(self, result: TaskResult) -> None:
-        shown = fallback.Shown(list(self.media), list(self.media_types), bytes(self.poster))
-        pictures = await fallback.pictures_of(result, shown, self._fetch)
-        self._static_bundle = fallback.static_bundle(result, self.prompt, pictures, self.static_id)
+        shown = static_copy.Shown(list(self.media), list(self.media_types), bytes(self.poster))
+        pictures = await static_copy.pictures_of(result, shown, self._fetch)
+        self._static_bundle = static_copy.static_bundle(result, self.prompt, pictures, self.static_id)
         self._publish_static_copy()
 
     def _publish_static_copy(self) -> None:
@@ -248,7 +248,7 @@ class GenerationWidget(anywidget.AnyWidget):
         try:
             if self.kind == "video":
                 # Whole seconds (_check_input saw to it), sent as an integer: a real Conduit refuses 4.0.
-                duration = checks.video_seconds(self.duration) if self.duration else None
+                duration = inputs.video_seconds(self.duration) if self.duration else None
                 task = await client.generate_video(
                     self.prompt, model=self.model or None, size=self.size or None, duration=duration
                 )

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from conduit_widget.files import destinations as _destinations
+from conduit_widget.saving import destinations as _destinations
 from tests.conftest import distinct_steps, route
 
 REPO = Path(__file__).resolve().parents[1]

@@ -13,7 +13,7 @@ import pytest
 
 from conduit_widget import front_end, protocol
 from conduit_widget.cli import _size as cli_size
-from conduit_widget.client import checks
+from conduit_widget.client import inputs
 from conduit_widget.client.models import TERMINAL, normalise_status
 from conduit_widget.server.validation import Refusal
 from conduit_widget.server.validation import _size as server_size
@@ -37,7 +37,7 @@ SIZES = (
 @pytest.mark.parametrize("size", SIZES)
 def test_the_client_the_widget_the_cli_and_the_local_conduit_read_a_size_alike(size: str) -> None:
     shaped = re.fullmatch(protocol.SIZE_PATTERN, size) is not None
-    assert checks.is_size(size) == shaped
+    assert inputs.is_size(size) == shaped
     assert (front_end.problem_with("image", "p", 1, size, 0) is None) == (shaped or size == "")
     try:
         cli_size(size)

@@ -21,15 +21,21 @@ from conduit_widget.client.errors import (
     ConduitWarning,
     ConfigurationError,
     ConflictError,
+    DeadlineExceededError,
+    ForbiddenError,
     HubError,
     InsufficientBalanceError,
     NetworkError,
     NotFoundError,
-    PermissionError,
     RateLimitError,
     ServerError,
-    TimeoutError,
     ValidationError,
+)
+from conduit_widget.client.errors import (
+    PermissionError as PermissionError,  # the 0.x name, not in __all__ (see errors.py)
+)
+from conduit_widget.client.errors import (
+    TimeoutError as TimeoutError,  # the 0.x name, not in __all__
 )
 from conduit_widget.client.models import TaskResult, TaskUpdate
 from conduit_widget.client.policies import Backoff, Keepalive
@@ -47,18 +53,18 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "ConnectionEvent",
+    "DeadlineExceededError",
+    "ForbiddenError",
     "HubError",
     "InsufficientBalanceError",
     "Keepalive",
     "NetworkError",
     "NotFoundError",
-    "PermissionError",
     "RateLimitError",
     "ServerError",
     "Task",
     "TaskResult",
     "TaskUpdate",
-    "TimeoutError",
     "ValidationError",
     "generate_image",
     "generate_video",

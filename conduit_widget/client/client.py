@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import httpx
 
-from conduit_widget.client import checks, local
+from conduit_widget.client import inputs, local_conduit
 from conduit_widget.client.catalog import ids_making
 from conduit_widget.client.dialects import created_task_id
 from conduit_widget.client.errors import ConduitError, ConfigurationError
@@ -77,16 +77,16 @@ class ConduitClient:
         retry_failed: int = 0,
         local_speed: float | None = None,
     ) -> None:
-        checks.client_options(dict(locals()), backoff_type=Backoff)  # each wrong option named, before anything runs
+        inputs.client_options(dict(locals()), backoff_type=Backoff)  # each wrong option named, before anything runs
         if not isinstance(keepalive, Keepalive):
             raise ConfigurationError(f"keepalive must be a Keepalive(...), got {keepalive!r}")
-        checks.api_key(api_key)
+        inputs.api_key(api_key)
         base_url = base_url or os.environ.get("CONDUIT_BASE_URL") or None
         key = Secret(api_key) if api_key is not None else from_environment()
-        checks.base_url(base_url, key.reveal() if key is not None else None)  # a key passed as the URL stays unsaid
+        inputs.base_url(base_url, key.reveal() if key is not None else None)  # a key passed as the URL stays unsaid
         if base_url is not None and key is None:
             raise ConfigurationError(
-                f"No API key for {checks.shown(base_url)}: pass api_key=... or set CONDUIT_API_KEY (a virtual key, "
+                f"No API key for {inputs.shown(base_url)}: pass api_key=... or set CONDUIT_API_KEY (a virtual key, "
                 "condt_...)."
             )
         if base_url is None and key is not None:
@@ -127,7 +127,7 @@ class ConduitClient:
     @property
     def is_local(self) -> bool:
         """True when this client runs the local Conduit in-process (nothing was configured)."""
-        return self._key is None or local.is_local(self._base_url)
+        return self._key is None or local_conduit.is_local(self._base_url)
 
     @property
     def base_url(self) -> str | None:
@@ -183,7 +183,7 @@ class ConduitClient:
 
     async def _start(self) -> None:
         if self._key is None:
-            server = await local.acquire(speed=self._local_speed)
+            server = await local_conduit.acquire(speed=self._local_speed)
             self._base_url, self._key = server.base_url, Secret(server.api_key)
             self._owns_local = True
         assert self._base_url is not None
@@ -217,7 +217,7 @@ class ConduitClient:
         if self._rest is not None:
             await self._rest.aclose()
         if getattr(self, "_owns_local", False):
-            await local.release()
+            await local_conduit.release()
 
     async def __aenter__(self) -> ConduitClient:
         return await self.start()
@@ -256,11 +256,11 @@ class ConduitClient:
     ) -> Task:
         """Create a video task and follow it; returns once the task exists and is subscribed."""
         # Sent as an integer: 4.0 would be refused by a real Conduit, and 2.5 is refused here rather than rounded.
-        body = {"duration": checks.video_seconds(duration), "size": size, "fps": fps, "seed": seed, **extra}
+        body = {"duration": inputs.video_seconds(duration), "size": size, "fps": fps, "seed": seed, **extra}
         return await self._create("video", prompt, model, body)
 
     async def _create(self, kind: Kind, prompt: str, model: str | None, body: dict[str, Any]) -> Task:
-        checks.request(kind, prompt, model, body)  # before anything is sent: a wrong argument is named, not posted
+        inputs.request(kind, prompt, model, body)  # before anything is sent: a wrong argument is named, not posted
         model = model or os.environ.get(f"CONDUIT_{kind.upper()}_MODEL") or DEFAULT_MODELS[kind]
         request = {"prompt": prompt, "model": model, **{k: v for k, v in body.items() if v is not None}}
         await self.start()
@@ -282,8 +282,8 @@ class ConduitClient:
 
     def task(self, task_id: str, kind: Kind = "image") -> Task:
         """A handle on a task created elsewhere (another process, a previous session); followed from now."""
-        checks.one_of("kind", kind, ("image", "video"))
-        checks.text("task_id", task_id, optional=False)
+        inputs.one_of("kind", kind, ("image", "video"))
+        inputs.text("task_id", task_id, optional=False)
         existing = self._follower.followed(task_id) if self._follower is not None else None
         if existing is not None:
             return existing
@@ -331,7 +331,7 @@ class ConduitClient:
     async def generation_models(self, kind: Kind) -> list[str]:
         """The ids of the models that make `kind`: as the gateway's model discovery says, where it has one; else
         the listed models whose names say so (a model list does not say what a model does)."""
-        checks.one_of("kind", kind, ("image", "video"))
+        inputs.one_of("kind", kind, ("image", "video"))
         await self.start()
         discovered = await self.rest.discovered_models()
         if discovered is not None:
@@ -345,7 +345,7 @@ class ConduitClient:
         ``cancelled``/``timedout`` (a TaskResult), ``connected``/``reconnecting``/``reconnected``/
         ``disconnected`` (a ConnectionEvent) or ``error`` (a ConduitError). Returns a function that stops it."""
         if not isinstance(event, str) or event not in EVENTS:
-            raise ConfigurationError(f"unknown event {checks.shown(event)}; one of: {', '.join(sorted(EVENTS))}")
-        checks.callback("callback", callback)
+            raise ConfigurationError(f"unknown event {inputs.shown(event)}; one of: {', '.join(sorted(EVENTS))}")
+        inputs.callback("callback", callback)
         self._listeners[event].append(callback)
         return lambda: self._listeners[event].remove(callback) if callback in self._listeners[event] else None

@@ -1,4 +1,4 @@
-"""Errors the client raises, named like Conduit's own Node SDK.
+"""Errors the client raises.
 
 ConduitError
  ├── ConfigurationError       (also ValueError)  a bad option, or no key for a configured Conduit
@@ -6,14 +6,17 @@ ConduitError
  │    ├── ValidationError          400
  │    ├── AuthError                401: the key was missing or not accepted
  │    ├── InsufficientBalanceError 402
- │    ├── PermissionError          403 (also the builtin PermissionError)
+ │    ├── ForbiddenError           403 (also the builtin PermissionError)
  │    ├── NotFoundError            404: no such task, or another key's
  │    ├── ConflictError            409
  │    ├── RateLimitError           429, with ``retry_after`` seconds
  │    └── ServerError              5xx
  ├── HubError                 a hub method failed (e.g. "Unauthorized access to task")
  ├── NetworkError             no answer: refused, reset, unreachable
- └── TimeoutError             (also the builtin TimeoutError) a request or a ``wait()`` took too long
+ └── DeadlineExceededError    (also the builtin TimeoutError) a request or a ``wait()`` took too long
+
+No name shadows a builtin: ``from conduit_widget import *`` leaves ``TimeoutError`` and ``PermissionError`` Python's.
+Code written for 0.x that imports ``conduit_widget.TimeoutError`` or ``PermissionError`` gets the same classes.
 
 Every error carries ``status`` (HTTP, if any) and ``task_id`` (if the error is about one task); messages
 come from the server, whichever of its error shapes it used, and never contain the key. In IPython and
@@ -33,14 +36,14 @@ __all__ = [
     "ConduitWarning",
     "ConfigurationError",
     "ConflictError",
+    "DeadlineExceededError",
+    "ForbiddenError",
     "HubError",
     "InsufficientBalanceError",
     "NetworkError",
     "NotFoundError",
-    "PermissionError",
     "RateLimitError",
     "ServerError",
-    "TimeoutError",
     "ValidationError",
     "error_for_status",
     "message_from_body",
@@ -79,7 +82,7 @@ class InsufficientBalanceError(APIError):
     pass
 
 
-class PermissionError(APIError, builtins.PermissionError):
+class ForbiddenError(APIError, builtins.PermissionError):
     pass
 
 
@@ -116,8 +119,13 @@ class NetworkError(ConduitError):
     pass
 
 
-class TimeoutError(ConduitError, builtins.TimeoutError):
+class DeadlineExceededError(ConduitError, builtins.TimeoutError):
     pass
+
+
+# The 0.x names, kept importable; not in __all__, so that a star import shadows no builtin.
+PermissionError = ForbiddenError
+TimeoutError = DeadlineExceededError
 
 
 class ConduitWarning(UserWarning):
@@ -128,7 +136,7 @@ _BY_STATUS: dict[int, type[APIError]] = {
     400: ValidationError,
     401: AuthError,
     402: InsufficientBalanceError,
-    403: PermissionError,
+    403: ForbiddenError,
     404: NotFoundError,
     409: ConflictError,
     422: ValidationError,

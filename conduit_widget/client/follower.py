@@ -30,13 +30,13 @@ from conduit_widget.client.errors import (
     ConduitError,
     ConfigurationError,
     ConflictError,
+    DeadlineExceededError,
+    ForbiddenError,
     HubError,
     InsufficientBalanceError,
     NetworkError,
     NotFoundError,
-    PermissionError,
     ServerError,
-    TimeoutError,
     ValidationError,
 )
 from conduit_widget.client.models import TERMINAL, TaskEvent
@@ -53,7 +53,7 @@ Listeners = dict[str, list[Callable[[Any], Any]]]
 _TICK: Final = 0.25
 _MAX_CONCURRENT_POLLS: Final = 8
 # A status read that fails for one of these will not do better next time: the task cannot be followed.
-_FOR_GOOD: Final = (NotFoundError, AuthError, PermissionError, InsufficientBalanceError)
+_FOR_GOOD: Final = (NotFoundError, AuthError, ForbiddenError, InsufficientBalanceError)
 
 
 @dataclass(eq=False)
@@ -360,7 +360,7 @@ class Follower:
             try:
                 await self.rest.retry_video(task.id)
                 return
-            except (NetworkError, ServerError, TimeoutError) as exc:  # our TimeoutError is the builtin's subclass
+            except (NetworkError, ServerError, DeadlineExceededError) as exc:
                 if attempt >= self._retry_policy.max_retries:
                     raise
                 error = exc

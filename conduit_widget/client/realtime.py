@@ -28,7 +28,7 @@ from pysignalr.client import SignalRClient
 from pysignalr.messages import CompletionMessage, Message
 
 from conduit_widget import protocol
-from conduit_widget.client import logs
+from conduit_widget.client import redaction
 from conduit_widget.client.dialects import EVENT_TARGETS, parse_hub_event
 from conduit_widget.client.errors import (
     AuthError,
@@ -44,7 +44,7 @@ from conduit_widget.client.signalr import JSONFrames, LinkClient, MessagepackFra
 from conduit_widget.protocol import Kind
 
 log = logging.getLogger(__name__)
-logs.install()
+redaction.install()
 
 HubProtocol = Literal["json", "messagepack"]
 LinkState = Literal["connecting", "connected", "reconnecting", "disconnected"]

@@ -26,9 +26,9 @@ from conduit_widget import protocol
 from conduit_widget._version import __version__
 from conduit_widget.client.errors import (
     ConduitError,
+    DeadlineExceededError,
     NetworkError,
     NotFoundError,
-    TimeoutError,
     error_for_status,
 )
 from conduit_widget.client.policies import RetryPolicy
@@ -211,7 +211,7 @@ class RestClient:
             if isinstance(exc, ConduitError):
                 raise
             more = f"; {kwargs.get('maybe', _MAYBE_CREATED)}" if kwargs.get("create") else ""
-            raise TimeoutError(
+            raise DeadlineExceededError(
                 f"{what}: not done within {self._total_timeout:g} s, retries included{more}",
                 task_id=kwargs.get("task_id"),
             ) from None
@@ -241,11 +241,11 @@ class RestClient:
                 error: ConduitError = NetworkError(f"{what}: could not connect to {self.base_url} ({_reason(exc)})")
             except httpx.TimeoutException as exc:
                 if create:
-                    raise TimeoutError(
+                    raise DeadlineExceededError(
                         f"{what}: no answer in time ({type(exc).__name__}); {maybe}, so it was not sent again",
                         task_id=task_id,
                     ) from None
-                error = TimeoutError(f"{what}: no answer from {self.base_url} in time", task_id=task_id)
+                error = DeadlineExceededError(f"{what}: no answer from {self.base_url} in time", task_id=task_id)
             except httpx.TransportError as exc:
                 if create:
                     raise NetworkError(

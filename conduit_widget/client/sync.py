@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from conduit_widget.client import checks
+from conduit_widget.client import inputs
 from conduit_widget.client.errors import ConduitError
 from conduit_widget.client.models import TaskResult
 
@@ -31,9 +31,9 @@ def _run(name: str, kind: str, prompt: str, timeout: float | None, options: dict
     from conduit_widget.client.client import ConduitClient
 
     # Every argument is checked before anything starts (a local Conduit, a loop): a mistake costs nothing.
-    checks.seconds("timeout", timeout, optional=True, zero=True)
+    inputs.seconds("timeout", timeout, optional=True, zero=True)
     client_options = {k: options.pop(k) for k in ("base_url", "api_key") if k in options}
-    checks.request(kind, prompt, options.get("model"), {k: v for k, v in options.items() if k != "model"})
+    inputs.request(kind, prompt, options.get("model"), {k: v for k, v in options.items() if k != "model"})
     client = ConduitClient(**client_options)
     return asyncio.run(_generate(client, kind, prompt, timeout, options))
 

@@ -12,8 +12,8 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from conduit_widget.client import checks
-from conduit_widget.client.errors import ConduitError, TimeoutError
+from conduit_widget.client import inputs
+from conduit_widget.client.errors import ConduitError, DeadlineExceededError
 from conduit_widget.client.models import TERMINAL, TaskEvent, TaskResult, TaskUpdate
 from conduit_widget.client.state import TaskState
 from conduit_widget.protocol import Kind, Status
@@ -115,7 +115,7 @@ class Task:
 
     def on_update(self, callback: Callable[[TaskUpdate], Any]) -> Callable[[], None]:
         """Call `callback` with every new update (on the event loop); returns a function that stops it."""
-        checks.callback("callback", callback)
+        inputs.callback("callback", callback)
         self._listeners = (*self._listeners, callback)
         return lambda: self._stop_listening(callback)
 
@@ -125,9 +125,9 @@ class Task:
             self._listeners = self._listeners[:index] + self._listeners[index + 1 :]
 
     async def wait(self, timeout: float | None = None, *, cancel_on_timeout: bool = False) -> TaskResult:
-        """The task's result once it ends. A timeout raises TimeoutError naming the task and leaves it
+        """The task's result once it ends. A timeout raises DeadlineExceededError naming the task and leaves it
         running on the server, unless `cancel_on_timeout`."""
-        checks.seconds("timeout", timeout, optional=True, zero=True)
+        inputs.seconds("timeout", timeout, optional=True, zero=True)
         try:
             await asyncio.wait_for(self._done.wait(), timeout)
         except builtins.TimeoutError:
@@ -135,7 +135,7 @@ class Task:
                 with contextlib.suppress(ConduitError):
                     await self.cancel()
             still = "cancelled" if cancel_on_timeout else f"still {self.status} on the server, not cancelled"
-            raise TimeoutError(
+            raise DeadlineExceededError(
                 f"{self.kind} task {self.id} did not finish within {timeout:g} s ({self.progress}%, {still})",
                 task_id=self.id,
             ) from None

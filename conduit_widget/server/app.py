@@ -12,7 +12,6 @@ from aiohttp.typedefs import Handler
 from conduit_widget import protocol
 from conduit_widget.server.auth import RateLimiter, auth_middleware
 from conduit_widget.server.config import ServerConfig
-from conduit_widget.server.context import ServerContext
 from conduit_widget.server.faults import FaultPlan
 from conduit_widget.server.hub.hubs import Hubs
 from conduit_widget.server.profiles import get_profile
@@ -21,6 +20,7 @@ from conduit_widget.server.rest_misc import misc_routes
 from conduit_widget.server.rest_tasks import task_routes
 from conduit_widget.server.rest_videos import video_routes
 from conduit_widget.server.runner import TaskRunner
+from conduit_widget.server.shared_state import ServerContext
 from conduit_widget.server.store import TaskStore
 
 CONTEXT = web.AppKey("context", ServerContext)

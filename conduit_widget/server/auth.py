@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Middleware
 
-from conduit_widget.server.errors import unauthorized
+from conduit_widget.server.error_bodies import unauthorized
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -9,8 +9,8 @@ from aiohttp import web
 
 from conduit_widget import protocol
 from conduit_widget.server.catalogue import Model, listed_models
-from conduit_widget.server.context import ServerContext
-from conduit_widget.server.errors import openai_error, problem_not_found
+from conduit_widget.server.error_bodies import openai_error, problem_not_found
+from conduit_widget.server.shared_state import ServerContext
 
 _TASK_ID: Final = re.compile(r"^task_[0-9a-f]{32}$")
 _MEDIA_NAME: Final = re.compile(r"^[a-z]+(-\d+)?\.(png|mp4)$")

@@ -15,8 +15,8 @@ from aiohttp import web
 
 from conduit_widget import protocol
 from conduit_widget.server import views
-from conduit_widget.server.context import ServerContext, origin
-from conduit_widget.server.errors import openai_error, task_error
+from conduit_widget.server.error_bodies import openai_error, task_error
+from conduit_widget.server.shared_state import ServerContext, origin
 from conduit_widget.server.store import utcnow
 
 _POLL_LIMITS = (1, 600)  # seconds a poll may be asked to wait

@@ -7,8 +7,8 @@ from aiohttp import web
 
 from conduit_widget import protocol
 from conduit_widget.server import views
-from conduit_widget.server.context import ServerContext, origin
-from conduit_widget.server.errors import openai_error, problem
+from conduit_widget.server.error_bodies import openai_error, problem
+from conduit_widget.server.shared_state import ServerContext, origin
 from conduit_widget.server.store import MAX_RETRIES
 from conduit_widget.server.validation import Refusal, check_create
 

@@ -28,8 +28,8 @@ from conduit_widget import (
     ConduitClient,
     ConduitError,
     ConfigurationError,
+    DeadlineExceededError,
     LocalConduit,
-    TimeoutError,
 )
 from conduit_widget.client import sync
 from conduit_widget.client.client import EVENTS
@@ -520,7 +520,7 @@ def test_a_wrong_wait_timeout_is_named(timeout: Any, cancel_on_timeout: bool) ->
 @given(timeout=st.floats(0, 0.01) | st.integers(0, 0))
 def test_a_right_wait_timeout_waits_and_then_says_which_task(timeout: float) -> None:
     task = loose_task()
-    with pytest.raises(TimeoutError) as info:
+    with pytest.raises(DeadlineExceededError) as info:
         asyncio.run(task.wait(timeout))
     assert not isinstance(info.value, ConfigurationError)
     assert "a-task" in str(info.value)

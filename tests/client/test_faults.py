@@ -18,12 +18,12 @@ from conduit_widget import (
     AuthError,
     Backoff,
     ConduitClient,
+    DeadlineExceededError,
     InsufficientBalanceError,
     NetworkError,
     NotFoundError,
     RateLimitError,
     ServerError,
-    TimeoutError,
 )
 from conduit_widget.client.dialects import parse_status
 from conduit_widget.server import LocalConduit, generate_key
@@ -251,10 +251,10 @@ async def test_a_hung_server_gives_a_timeout_error_naming_what_it_waited_for():
         async with ConduitClient(
             f"http://127.0.0.1:{port}", "condt_hung_server_key", timeout=0.5, max_retries=1
         ) as client:
-            with pytest.raises(TimeoutError, match="no answer") as caught:
+            with pytest.raises(DeadlineExceededError, match="no answer") as caught:
                 await client.generate_image("into the void")
-            assert isinstance(caught.value, builtins.TimeoutError)
-            with pytest.raises(TimeoutError, match="status"):
+            assert isinstance(caught.value, builtins.DeadlineExceededError)
+            with pytest.raises(DeadlineExceededError, match="status"):
                 await client.rest.status("image", "some-task")
     finally:
         listener.close()
@@ -263,7 +263,7 @@ async def test_a_hung_server_gives_a_timeout_error_naming_what_it_waited_for():
 async def test_wait_timeout_names_the_task_and_cancels_nothing(conduit):
     async with ConduitClient(conduit.base_url, conduit.api_key) as client:
         task = await client.generate_image("slow", model="test-hang", size="64x64")
-        with pytest.raises(TimeoutError, match=task.id) as caught:
+        with pytest.raises(DeadlineExceededError, match=task.id) as caught:
             await task.wait(0.2)
         assert caught.value.task_id == task.id
         assert "not cancelled" in str(caught.value)
@@ -308,7 +308,7 @@ async def test_a_total_timeout_bounds_a_call_and_its_retries(conduit):
     try:
         async with ConduitClient(conduit.base_url, conduit.api_key, total_timeout=1.0) as client:
             started = asyncio.get_running_loop().time()
-            with pytest.raises(TimeoutError, match="retries included"):
+            with pytest.raises(DeadlineExceededError, match="retries included"):
                 await client.rest.status("image", "00000000-0000-0000-0000-000000000000")
             assert asyncio.get_running_loop().time() - started < 2.0
     finally:

@@ -783,7 +783,7 @@ def test_malformed_frames_cost_no_reconnect(hub_protocol: str) -> None:
 
 
 @pytest.fixture(scope="module", params=["json", "messagepack"])
-def tolerant_rig(request: pytest.FixtureRequest) -> Iterator[Rig]:
+def reading_rig(request: pytest.FixtureRequest) -> Iterator[Rig]:
     with Rig(request.param) as rig:
         yield rig
 
@@ -801,11 +801,9 @@ def _no_close(frame: Frame) -> bool:
 
 @settings(max_examples=15, **SOCKET_FUZZ)
 @given(data=st.data())
-def test_with_the_tolerant_protocols_no_fuzzed_frame_costs_the_connection(
-    tolerant_rig: Rig, data: st.DataObject
-) -> None:
-    script = data.draw(frames(tolerant_rig.protocol).map(lambda fs: [f for f in fs if _no_close(f)]), label="frames")
-    _quietly_survives(tolerant_rig, script)
+def test_with_our_frame_readers_no_fuzzed_frame_costs_the_connection(reading_rig: Rig, data: st.DataObject) -> None:
+    script = data.draw(frames(reading_rig.protocol).map(lambda fs: [f for f in fs if _no_close(f)]), label="frames")
+    _quietly_survives(reading_rig, script)
 
 
 # -- the readers underneath, fuzzed directly (fast: no sockets) -----------------------------------
@@ -863,7 +861,7 @@ def test_any_status_answer_is_read_or_ignored_and_the_state_machine_takes_it(bod
     | st.text(max_size=200)
     | st.lists(values("json"), max_size=3).map(lambda vs: "".join(json.dumps(v) + "\x1e" for v in vs))
 )
-def test_the_tolerant_json_protocol_never_raises_and_returns_only_messages(raw: bytes | str) -> None:
+def test_the_json_frame_reader_never_raises_and_returns_only_messages(raw: bytes | str) -> None:
     messages = JSONFrames().decode(raw)
     assert all(isinstance(m, Message) for m in messages)
 
@@ -875,12 +873,12 @@ def test_the_tolerant_json_protocol_never_raises_and_returns_only_messages(raw: 
         lambda vs: b"".join(_varint(len(b)) + b for b in (msgpack.packb(v, use_bin_type=True) for v in vs))
     )
 )
-def test_the_tolerant_messagepack_protocol_never_raises_and_returns_only_messages(raw: bytes) -> None:
+def test_the_messagepack_frame_reader_never_raises_and_returns_only_messages(raw: bytes) -> None:
     messages = MessagepackFrames().decode(raw)
     assert all(isinstance(m, Message) for m in messages)
 
 
-def test_the_tolerant_protocols_keep_the_good_messages_around_a_bad_one() -> None:
+def test_the_frame_readers_keep_the_good_messages_around_a_bad_one() -> None:
     good = '{"type":1,"target":"TaskProgress","arguments":["t",5]}'
     decoded = JSONFrames().decode(f'{good}\x1e{{bad\x1e{{"type":1,"target":7}}\x1e{good}\x1e')
     assert [m.arguments for m in decoded] == [["t", 5], ["t", 5]]  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from conduit_widget import ConduitClient, generate_image
-from conduit_widget.client import local
+from conduit_widget.client import local_conduit
 from conduit_widget.client.pool import POOL
 from conduit_widget.client.rest import RestClient, tls_context
 from conduit_widget.client.secret import Secret
@@ -59,7 +59,7 @@ async def test_unconfigured_clients_share_one_in_process_local_conduit(monkeypat
         assert first.backend == "local simulator"
         result = await (await first.generate_image("local", size="64x64")).wait(10)
         assert result.ok
-    assert not local._servers, "the local Conduit outlived its last client"
+    assert not local_conduit._servers, "the local Conduit outlived its last client"
 
 
 def test_the_blocking_helper_works_in_a_script(monkeypatch):

@@ -82,7 +82,7 @@ def test_configuration_mistakes_are_named_up_front(monkeypatch):
 )
 @pytest.mark.security("the key is in no repr, log line, exception or hub frame of the client")
 def test_log_redaction_catches_every_way_a_key_is_written(line):
-    from conduit_widget.client.logs import redact
+    from conduit_widget.client.redaction import redact
 
     cleaned = redact(line)
     assert "abc123DEF" not in cleaned

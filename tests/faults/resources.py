@@ -123,7 +123,7 @@ def kernel_snapshot() -> dict[str, Any]:
     from ipywidgets.widgets import widget as ipywidget
 
     from conduit_widget import GenerationWidget
-    from conduit_widget.defaults import _clients
+    from conduit_widget.shared_client import _clients
 
     loop = asyncio.get_running_loop()
     figures = snapshot(_clients.get(id(loop)), {"widget_objects": GenerationWidget})

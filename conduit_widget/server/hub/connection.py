@@ -43,8 +43,8 @@ HubName = Literal["image", "video", "tasks"]
 ArgType = Literal["string", "int", "bool", "any"]
 
 
-class HubError(Exception):
-    """Raised by a hub method: a ``HubException``, whose text the caller gets."""
+class HubException(Exception):
+    """Raised by a hub method, as ASP.NET's HubException: the caller gets its text."""
 
 
 @dataclass(frozen=True)
@@ -252,7 +252,7 @@ class HubConnection:
         else:
             try:
                 await self._dispatch(self, method.name, message.arguments)
-            except HubError as exc:
+            except HubException as exc:
                 error = f"An unexpected error occurred invoking '{target}' on the server. HubException: {exc}"
         if error is not None:
             log.debug("%s hub invocation %s failed: %s", self.hub, target, error)

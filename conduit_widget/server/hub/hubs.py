@@ -19,7 +19,7 @@ from aiohttp import web
 from conduit_widget import protocol
 from conduit_widget.server.auth import request_owner
 from conduit_widget.server.config import ServerConfig
-from conduit_widget.server.hub.connection import HubConnection, HubError, HubMethod, HubName
+from conduit_widget.server.hub.connection import HubConnection, HubException, HubMethod, HubName
 from conduit_widget.server.profiles import Profile
 from conduit_widget.server.store import TaskRecord
 
@@ -215,13 +215,13 @@ class Hubs:
         owned = record is not None and record.owner == conn.owner
         if conn.hub == "tasks":  # TaskHub.SubscribeToTask says which check failed
             if not isinstance(task_id, str) or not task_id.strip():
-                raise HubError("Invalid task ID")
+                raise HubException("Invalid task ID")
             if record is None:
-                raise HubError("Task not found")
+                raise HubException("Task not found")
         # Unknown and foreign tasks get the same answer on the media hubs, so ids cannot be probed. Neither checks
         # the task's kind (an image hub subscribes to a video task, and hears nothing: its events go to the video hub).
         if not owned:
-            raise HubError(protocol.UNAUTHORIZED_TASK)
+            raise HubException(protocol.UNAUTHORIZED_TASK)
 
     def _join(self, conn: HubConnection, group: str) -> None:
         conn.subscriptions.add(group)

@@ -9,7 +9,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from conduit_widget.server import errors
+from conduit_widget.server import error_bodies
 from conduit_widget.server.auth import RateLimiter, request_owner
 from conduit_widget.server.binding import BindingError, bind
 from conduit_widget.server.config import ServerConfig
@@ -48,24 +48,24 @@ class ServerContext:
         """The body bound to `schema`, or the answer the profile's server gives a body it cannot bind."""
         gateway = self.profile.json == "gateway"
         if not _is_json(request.headers.get("Content-Type", "")):
-            return errors.unreadable_body(415) if gateway else errors.unsupported_media_type()
+            return error_bodies.unreadable_body(415) if gateway else error_bodies.unsupported_media_type()
         if request.content_length is not None and request.content_length > self.config.max_body:
-            return errors.unreadable_body(413) if gateway else web.Response(status=413)
+            return error_bodies.unreadable_body(413) if gateway else web.Response(status=413)
         try:
             raw = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            return errors.unreadable_body(413) if gateway else web.Response(status=413)
+            return error_bodies.unreadable_body(413) if gateway else web.Response(status=413)
         try:
             return bind(raw, schema, max_depth=_MAX_DEPTH[self.profile.json], not_blank=not gateway)
         except BindingError as exc:
-            return errors.unreadable_body(400) if gateway else errors.validation_problem(exc.errors)
+            return error_bodies.unreadable_body(400) if gateway else error_bodies.validation_problem(exc.errors)
 
     def rate_limited(self, request: web.Request) -> web.Response | None:
         wait = self.limiter.retry_after(request_owner(request))
         if wait is None:
             return None
         assert self.config.rate_limit_per_minute is not None
-        return errors.rate_limited(self.profile, request.path, wait, self.config.rate_limit_per_minute)
+        return error_bodies.rate_limited(self.profile, request.path, wait, self.config.rate_limit_per_minute)
 
     def owned_task(self, request: web.Request) -> TaskRecord | None:
         """The task named in the URL if the caller's key owns it: another key's task does not exist. No route checks

@@ -17,7 +17,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from conduit_widget.client.errors import ConfigurationError
-from conduit_widget.client.logs import redact
+from conduit_widget.client.redaction import redact
 from conduit_widget.protocol import KEY_PREFIX, SIZE_PATTERN, VIDEO_SECONDS
 
 _SIZE: Final = re.compile(SIZE_PATTERN)
