@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "conduit_widget"
@@ -94,3 +95,13 @@ def test_every_module_reads_in_one_sitting():
 def test_no_benchmark_code_ships_in_the_package():
     offenders = [str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if "bench" in p.read_text().lower()]
     assert offenders == []
+
+
+def test_the_readme_layout_names_every_module_and_nothing_that_is_gone() -> None:
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    layout = section.split("```", 2)[1].split("\njs/", 1)[0]  # the tree of conduit_widget/
+    modules = {p.name for p in PACKAGE.rglob("*.py") if p.name not in ("__init__.py", "_version.py")}
+    named = set(re.findall(r"\b([a-z_]+\.py)\b", layout))
+    assert modules - named == set(), "modules the README's Layout does not name"
+    assert named - modules == set(), "modules the README's Layout names that do not exist"

@@ -15,10 +15,10 @@ from typing import Any, Final
 import httpx
 
 from conduit_widget.client import inputs, local_conduit
-from conduit_widget.client.catalog import ids_making
 from conduit_widget.client.dialects import created_task_id
 from conduit_widget.client.errors import ConduitError, ConfigurationError
 from conduit_widget.client.follower import Follower, Intervals, Transport
+from conduit_widget.client.model_kinds import ids_making
 from conduit_widget.client.models import TaskEvent
 from conduit_widget.client.policies import Backoff, Keepalive, RetryPolicy
 from conduit_widget.client.pool import POOL

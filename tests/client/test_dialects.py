@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conduit_widget.client.catalog import discovered_kinds, named_kinds
 from conduit_widget.client.dialects import (
     EVENT_TARGETS,
     created_task_id,
     parse_hub_event,
     parse_status,
 )
+from conduit_widget.client.model_kinds import discovered_kinds, named_kinds
 from conduit_widget.client.models import normalise_status
 
 T = "2f1c7c1e-0000-4000-8000-000000000001"
