@@ -6,13 +6,13 @@ configured, one in-process local Conduit.
 
 from __future__ import annotations
 
-import asyncio
 import weakref
 
 from conduit_widget.client import ConduitClient
+from conduit_widget.client.per_loop import PerLoop
 from conduit_widget.protocol import Kind
 
-_clients: dict[int, ConduitClient] = {}
+_clients: PerLoop[ConduitClient] = PerLoop()
 # By the client itself, weakly: keyed by id() it kept every client's list for good, and a later client that
 # happened to get a freed one's id was handed that client's list, from whatever server it was.
 _models: weakref.WeakKeyDictionary[ConduitClient, list[dict[str, str]]] = weakref.WeakKeyDictionary()
@@ -20,10 +20,9 @@ _models: weakref.WeakKeyDictionary[ConduitClient, list[dict[str, str]]] = weakre
 
 def default_client() -> ConduitClient:
     """The event loop's shared client, configured from CONDUIT_* (or the local Conduit)."""
-    loop = asyncio.get_running_loop()
-    client = _clients.get(id(loop))
+    client = _clients.get()
     if client is None or client.closed:
-        client = _clients[id(loop)] = ConduitClient()
+        client = _clients.set(ConduitClient())
     return client
 
 

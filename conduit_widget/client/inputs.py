@@ -130,19 +130,6 @@ def base_url(value: Any, key: str | None) -> None:
         raise ConfigurationError(f"base_url {problem}, got {shown(value, key)}")
 
 
-def backoff(value: Any, cls: type[Any]) -> None:
-    if not isinstance(value, cls):
-        raise ConfigurationError(f"backoff must be a Backoff(initial=..., maximum=...), got {shown(value)}")
-    initial: float = value.initial
-    maximum: float = value.maximum
-    seconds("backoff initial", initial)
-    seconds("backoff maximum", maximum)
-    if maximum < initial:
-        raise ConfigurationError(
-            f"backoff maximum ({maximum:g} s) must not be less than its initial delay ({initial:g} s)"
-        )
-
-
 def client_options(options: Mapping[str, Any], *, backoff_type: type[Any]) -> None:
     """Everything `ConduitClient(...)` takes but the URL and the key."""
     one_of("transport", options["transport"], ("auto", "websocket", "polling"))
@@ -153,7 +140,10 @@ def client_options(options: Mapping[str, Any], *, backoff_type: type[Any]) -> No
     seconds("total_timeout", options["total_timeout"], optional=True)
     whole("max_retries", options["max_retries"], minimum=0)
     whole("max_reconnect_attempts", options["max_reconnect_attempts"], minimum=0, optional=True)
-    backoff(options["backoff"], backoff_type)
+    if not isinstance(options["backoff"], backoff_type):  # a Backoff checks its own values when it is made
+        raise ConfigurationError(
+            f"backoff must be a Backoff(initial=..., maximum=...), got {shown(options['backoff'])}"
+        )
     seconds("poll_interval", options["poll_interval"])
     seconds("watchdog_interval", options["watchdog_interval"])
     whole("retry_failed", options["retry_failed"], minimum=0)

@@ -6,14 +6,15 @@ connection per hub), started with the first and stopped with the last.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from typing import TYPE_CHECKING
+
+from conduit_widget.client.per_loop import PerLoop
 
 if TYPE_CHECKING:
     from conduit_widget.server import LocalConduit
 
-_servers: dict[int, tuple[LocalConduit, int]] = {}
+_servers: PerLoop[tuple[LocalConduit, int]] = PerLoop()  # the server, and how many clients use it
 _urls: set[str] = set()
 
 
@@ -29,27 +30,25 @@ def _speed(requested: float | None) -> float:
 async def acquire(speed: float | None = None) -> LocalConduit:
     from conduit_widget.server import LocalConduit  # only clients that need it pay for the server
 
-    loop = id(asyncio.get_running_loop())
-    entry = _servers.get(loop)
+    entry = _servers.get()
     if entry is None:
         server = await LocalConduit(speed=_speed(speed)).start()
         _urls.add(server.base_url)
         entry = (server, 0)
     server, refs = entry
-    _servers[loop] = (server, refs + 1)
+    _servers.set((server, refs + 1))
     return server
 
 
 async def release() -> None:
-    loop = id(asyncio.get_running_loop())
-    entry = _servers.get(loop)
+    entry = _servers.get()
     if entry is None:
         return
     server, refs = entry
     if refs > 1:
-        _servers[loop] = (server, refs - 1)
+        _servers.set((server, refs - 1))
         return
-    del _servers[loop]
+    _servers.pop()
     _urls.discard(server.base_url)
     await server.stop()
 

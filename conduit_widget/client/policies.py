@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from conduit_widget.client import inputs
 from conduit_widget.client.errors import ConfigurationError
 
 
@@ -19,6 +20,15 @@ class Backoff:
 
     initial: float = 0.5
     maximum: float = 30.0
+
+    def __post_init__(self) -> None:
+        # Checked when made, wherever it is made: a wrong backoff fails here, not at the first reconnect.
+        inputs.seconds("backoff initial", self.initial)
+        inputs.seconds("backoff maximum", self.maximum)
+        if self.maximum < self.initial:
+            raise ConfigurationError(
+                f"backoff maximum ({self.maximum:g} s) must not be less than its initial delay ({self.initial:g} s)"
+            )
 
     def delay(self, attempt: int) -> float:
         base = min(self.maximum, self.initial * 2.0 ** max(0, attempt - 1))
@@ -54,6 +64,11 @@ class RetryPolicy:
 
     max_retries: int = 3
     backoff: Backoff = field(default_factory=lambda: Backoff(initial=0.5, maximum=8.0))
+
+    def __post_init__(self) -> None:
+        inputs.whole("max_retries", self.max_retries, minimum=0)
+        if not isinstance(self.backoff, Backoff):
+            raise ConfigurationError(f"backoff must be a Backoff(initial=..., maximum=...), got {self.backoff!r:.80}")
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Final
 
+from conduit_widget.client.per_loop import PerLoop
 from conduit_widget.client.realtime import HubLink, HubProtocol
 from conduit_widget.client.secret import Secret
 from conduit_widget.protocol import Kind
+
+_Key = tuple[str, Secret, Kind, HubProtocol]
 
 
 class ConnectionPool:
@@ -15,13 +17,14 @@ class ConnectionPool:
     counted, and closed when the last user lets go (the seed's connection pool)."""
 
     def __init__(self) -> None:
-        self._links: dict[tuple[int, str, Secret, Kind, HubProtocol], HubLink] = {}
+        self._links: PerLoop[dict[_Key, HubLink]] = PerLoop()
 
     def acquire(self, base_url: str, api_key: Secret, kind: Kind, hub_protocol: HubProtocol, **options: Any) -> HubLink:
-        key = (id(asyncio.get_running_loop()), base_url.rstrip("/"), api_key, kind, hub_protocol)
-        link = self._links.get(key)
+        links = self._links.setdefault(dict)
+        key = (base_url.rstrip("/"), api_key, kind, hub_protocol)
+        link = links.get(key)
         if link is None:
-            link = self._links[key] = HubLink(base_url, api_key, kind, hub_protocol=hub_protocol, **options)
+            link = links[key] = HubLink(base_url, api_key, kind, hub_protocol=hub_protocol, **options)
             link.start()
         link.refs += 1
         return link
@@ -30,13 +33,15 @@ class ConnectionPool:
         link.refs -= 1
         if link.refs > 0:
             return
-        for key, value in list(self._links.items()):
+        links = self._links.get() or {}
+        for key, value in list(links.items()):
             if value is link:
-                del self._links[key]
+                del links[key]
         await link.close()
 
     def links(self) -> list[HubLink]:
-        return list(self._links.values())
+        """Every loop's links."""
+        return [link for links in self._links.values() for link in links.values()]
 
 
 POOL: Final = ConnectionPool()

@@ -33,7 +33,7 @@ from conduit_widget import (
 )
 from conduit_widget.client import sync
 from conduit_widget.client.client import EVENTS
-from conduit_widget.client.policies import Keepalive
+from conduit_widget.client.policies import Keepalive, RetryPolicy
 from conduit_widget.client.rest import RestClient
 from conduit_widget.client.secret import Secret
 from conduit_widget.protocol import IMAGE_CANCEL, IMAGE_STATUS, VIDEO_CANCEL, VIDEO_STATUS
@@ -107,13 +107,7 @@ BAD_OPTIONS: dict[str, st.SearchStrategy[Any]] = {
     "total_timeout": bad_seconds(optional=True),
     "max_retries": bad_whole(0),
     "max_reconnect_attempts": bad_whole(0, optional=True),
-    "backoff": st.one_of(
-        not_numbers,
-        st.builds(Backoff, bad_seconds(), st.just(30.0)),
-        st.builds(Backoff, st.just(0.5), bad_seconds()),
-        st.builds(Backoff, st.just(10.0), st.just(1.0)),  # a maximum below the initial delay
-        st.just(Keepalive()),
-    ),
+    "backoff": st.one_of(not_numbers, st.just(Keepalive())),  # a wrong Backoff(...) fails as it is made: below
     "keepalive": st.one_of(not_numbers, st.just(Backoff())),
     "poll_interval": bad_seconds(),
     "watchdog_interval": bad_seconds(),
@@ -159,6 +153,24 @@ def test_each_wrong_client_option_is_named(name: str, data: st.DataObject, key: 
     with pytest.raises(ConduitError) as info:
         ConduitClient(URL, key, **{name: value})
     assert_names(info.value, name.split("_")[0] if name == "backoff" else name, key)
+
+
+BAD_BACKOFFS = st.one_of(
+    st.tuples(bad_seconds(), st.just(30.0)),
+    st.tuples(st.just(0.5), bad_seconds()),
+    st.just((10.0, 1.0)),  # a maximum below the initial delay
+)
+
+
+@FAST
+@given(values=BAD_BACKOFFS)
+def test_a_wrong_backoff_is_named_as_it_is_made(values: tuple[Any, Any]) -> None:
+    with pytest.raises(ConduitError) as info:
+        Backoff(*values)
+    assert_names(info.value, "backoff")
+    with pytest.raises(ConduitError) as info:
+        RetryPolicy(backoff=values)  # type: ignore[arg-type]
+    assert_names(info.value, "backoff")
 
 
 @FAST

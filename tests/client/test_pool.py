@@ -59,7 +59,7 @@ async def test_unconfigured_clients_share_one_in_process_local_conduit(monkeypat
         assert first.backend == "local simulator"
         result = await (await first.generate_image("local", size="64x64")).wait(10)
         assert result.ok
-    assert not local_conduit._servers, "the local Conduit outlived its last client"
+    assert not local_conduit._servers.values(), "the local Conduit outlived its last client"
 
 
 def test_the_blocking_helper_works_in_a_script(monkeypatch):

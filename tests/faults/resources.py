@@ -125,8 +125,7 @@ def kernel_snapshot() -> dict[str, Any]:
     from conduit_widget import GenerationWidget
     from conduit_widget.shared_client import _clients
 
-    loop = asyncio.get_running_loop()
-    figures = snapshot(_clients.get(id(loop)), {"widget_objects": GenerationWidget})
+    figures = snapshot(_clients.get(), {"widget_objects": GenerationWidget})
     figures["widget_registry"] = len(ipywidget._instances)
     figures["comms"] = len(get_comm_manager().comms)
     return figures
