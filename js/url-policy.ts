@@ -61,6 +61,10 @@ function check(raw: unknown, opts: UrlPolicyOptions): UrlVerdict {
   }
 
   const scheme = parsed.protocol.toLowerCase();
+  if ((scheme === "https:" || scheme === "http:") && (parsed.username !== "" || parsed.password !== "")) {
+    // The browser would send them to the host: a credential has no place in a media URL (the kernel refuses too).
+    return refuse("URLs with credentials in them are not shown");
+  }
   switch (scheme) {
     case "https:":
       return { ok: true, url: parsed.href };

@@ -95,7 +95,7 @@ describe("checkMediaUrl: refused", () => {
     ["http to 0.0.0.0", "http://0.0.0.0:8000/x.png", "0.0.0.0"],
     ["http lookalike 127.0.0.1.evil.com", "http://127.0.0.1.evil.com/x", "127.0.0.1.evil.com"],
     ["http lookalike localhost.evil.com", "http://localhost.evil.com/x", "localhost.evil.com"],
-    ["http userinfo trick", "http://localhost@evil.com/x.png", "evil.com"],
+    ["http userinfo trick", "http://localhost@evil.com/x.png", "credentials"],
     ["http sub.localhost", "http://a.localhost/x.png", "a.localhost"],
     ["http IPv4-mapped IPv6 loopback", "http://[::ffff:127.0.0.1]/x.png", "loopback"],
     ["foreign blob:", FOREIGN_BLOB, "blob:"],
