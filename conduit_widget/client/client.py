@@ -153,6 +153,20 @@ class ConduitClient:
     def closed(self) -> bool:
         return self._closed
 
+    def stats(self) -> dict[str, Any]:
+        """What this client holds now: tasks followed, background jobs, listeners, and each hub link's state and
+        figures (`HubLink.stats`). For leak checks and dashboards; every count falls back when work ends."""
+        follower = self._follower
+        return {
+            "open_tasks": self.open_tasks,
+            "jobs": len(self._jobs) + (follower.jobs if follower is not None else 0),
+            "listeners": sum(len(callbacks) for callbacks in self._listeners.values()),
+            "links": {
+                kind: {"state": link.state, **link.stats()}
+                for kind, link in (follower.links.items() if follower is not None else ())
+            },
+        }
+
     @property
     def open_tasks(self) -> int:
         """How many tasks this client follows now (ended ones are let go)."""

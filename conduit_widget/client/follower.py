@@ -110,6 +110,11 @@ class Follower:
     def links(self) -> Mapping[Kind, HubLink]:
         return self._links
 
+    @property
+    def jobs(self) -> int:
+        """Status reads, follows and retries under way or queued."""
+        return len(self._jobs) + len(self._retrying)
+
     # -- following -------------------------------------------------------------------------------------------------
 
     async def follow(self, task: Task) -> None:

@@ -115,6 +115,16 @@ class HubLink:
     def connected(self) -> bool:
         return self.state == "connected"
 
+    def stats(self) -> dict[str, int]:
+        """What this link holds now, for leak checks and dashboards: each figure drops back when work ends."""
+        handlers = self._client._invocation_handlers if self._client is not None else {}
+        return {
+            "subscriptions": len(self._sinks),
+            "listeners": len(self._listeners),
+            "invocations": len(self._pending) + len(handlers),
+            "connections_made": self.connections_made,
+        }
+
     def start(self) -> None:
         if self._supervisor is None:
             self._supervisor = asyncio.get_running_loop().create_task(self._supervise(), name=f"hub-{self.kind}")

@@ -42,7 +42,21 @@ RETRYABLE_STATUS: Final = frozenset({408, 409, 429, 500, 502, 503, 504})
 CREATE_RETRYABLE_STATUS: Final = frozenset({429, 503})
 MAX_RETRY_AFTER: Final = 60.0
 _MAYBE_CREATED: Final = "the task may have been created"
+MAX_DOWNLOAD_BYTES: Final = 1024 * 1024 * 1024  # a minute of 4K video is well under this; a runaway server is not
+_LIMIT: Final = f"the {MAX_DOWNLOAD_BYTES // 2**20:,} MiB a result may have"
+_MAX_ERROR_BODY: Final = 64 * 1024
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)  # a server that asks for longer gets its error raised instead
+
+
+async def _head(response: httpx.Response, limit: int) -> bytes:
+    """Up to `limit` bytes of a streamed answer, and not one chunk more."""
+    chunks, size = [], 0
+    async for chunk in response.aiter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -152,19 +166,29 @@ class RestClient:
         return _entries(answer)
 
     async def download(self, url: str) -> bytes:
-        """Media bytes; the key goes only to this Conduit's own origin, never to a storage host."""
+        """Media bytes; the key goes only to this Conduit's own origin, never to a storage host. At most
+        `MAX_DOWNLOAD_BYTES`: a server sending more (or saying it will) gets an error, not all of this process's
+        memory."""
         own = url.startswith(self.base_url + "/")
         if not own and self._plain is None:
             self._plain = httpx.AsyncClient(timeout=self._http.timeout, follow_redirects=True, verify=tls_context())
         http = self._http if own else self._plain
         assert http is not None
+        what = f"downloading {url}"
         try:
-            response = await http.get(url)
+            async with http.stream("GET", url) as response:
+                if response.status_code >= 400:
+                    head = await _head(response, _MAX_ERROR_BODY)
+                    raise error_for_status(response.status_code, head, what=what, secret=self._key.reveal())
+                declared = response.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) > MAX_DOWNLOAD_BYTES:
+                    raise ConduitError(f"{what}: the server would send {int(declared):,} bytes, over {_LIMIT}")
+                body = await _head(response, MAX_DOWNLOAD_BYTES + 1)
         except httpx.TransportError as exc:
-            raise NetworkError(f"downloading {url} failed: {type(exc).__name__}") from None
-        if response.status_code >= 400:
-            raise error_for_status(response.status_code, response.content, what=f"downloading {url}")
-        return response.content
+            raise NetworkError(f"{what} failed: {type(exc).__name__}") from None
+        if len(body) > MAX_DOWNLOAD_BYTES:
+            raise ConduitError(f"{what}: the server sent more than {_LIMIT}; the rest was not read")
+        return body
 
     # -- the machinery -------------------------------------------------------------------------
 

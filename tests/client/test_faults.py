@@ -80,7 +80,7 @@ async def test_twenty_cuts_in_a_row_leave_the_client_connected():
             await asyncio.wait_for(reconnected.wait(), 10)
         task = await client.generate_image("after twenty cuts", size="64x64", model="test-slow")
         updates = [u async for u in task]
-        assert client._follower.links["image"].connected
+        assert client.stats()["links"]["image"]["state"] == "connected"
     assert count == Counter({"reconnected": 20})
     assert updates[-1].status == "completed"
     assert any(u.source == "hub" for u in updates)
@@ -117,7 +117,7 @@ async def test_a_server_down_at_start_is_waited_for(tmp_path):
             assert not task.done
             server = serve(port, key, tmp_path)
             result = await task.wait(30)
-            assert client._follower.links["image"].connected
+            assert client.stats()["links"]["image"]["state"] == "connected"
     finally:
         kill(server)
     assert result.ok

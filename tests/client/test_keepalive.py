@@ -32,7 +32,7 @@ async def test_a_quiet_live_connection_answers_the_pings_and_stays_up():
             await asyncio.sleep(2.0)
             assert drops == []
             assert client.connection_state("image") == "connected"
-            assert client._follower.links["image"].connections_made == 1
+            assert client.stats()["links"]["image"]["connections_made"] == 1
 
 
 async def test_silence_longer_than_the_server_timeout_drops_and_reopens_the_connection():
@@ -74,4 +74,4 @@ async def test_a_blocked_event_loop_is_not_mistaken_for_a_dead_server():
             time.sleep(1.5)  # noqa: ASYNC251 - the point: a cell that blocks the kernel's loop
             await asyncio.sleep(1.0)
             assert drops == []
-            assert client._follower.links["image"].connections_made == 1
+            assert client.stats()["links"]["image"]["connections_made"] == 1

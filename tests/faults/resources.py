@@ -68,12 +68,6 @@ def http_pool(client: ConduitClient) -> int:
     return sum(len(getattr(pool, "connections", ())) for pool in pools)
 
 
-def follower_jobs(client: ConduitClient) -> int:
-    """Status reads, retries and follows the client's follower has under way."""
-    follower = client._follower
-    return 0 if follower is None else len(follower._jobs) + len(follower._retrying)
-
-
 def snapshot(client: ConduitClient | None = None, extra_types: dict[str, type] | None = None) -> dict[str, float]:
     """Memory, handles and the client's registries, as ``{name: count}`` (names as in LoadFigures)."""
     gc.collect()
@@ -98,19 +92,19 @@ def snapshot(client: ConduitClient | None = None, extra_types: dict[str, type] |
         hub_links=len(links),
         hub_connections=sum(link.connected for link in links),
         hub_connects=sum(link.connections_made for link in links),  # since each link opened: reconnects show
-        subscriptions=sum(len(link._sinks) for link in links),
-        link_listeners=sum(len(link._listeners) for link in links),
-        invocations=sum(len(link._pending) for link in links)
-        + sum(len(link._client._invocation_handlers) for link in links if link._client is not None),
+        subscriptions=sum(link.stats()["subscriptions"] for link in links),
+        link_listeners=sum(link.stats()["listeners"] for link in links),
+        invocations=sum(link.stats()["invocations"] for link in links),
         task_objects=kinds[Task],
         per_task_objects=sum(kinds[t] for t in PER_TASK_TYPES),
     )
     if client is not None:
+        stats = client.stats()
         figures.update(
             http_pool=http_pool(client),
-            open_tasks=client.open_tasks,
-            client_listeners=sum(len(callbacks) for callbacks in client._listeners.values()),
-            client_jobs=len(client._jobs) + follower_jobs(client),
+            open_tasks=stats["open_tasks"],
+            client_listeners=stats["listeners"],
+            client_jobs=stats["jobs"],
         )
     for name, cls in (extra_types or {}).items():
         figures[name] = sum(count for kind, count in kinds.items() if issubclass(kind, cls))

@@ -42,7 +42,7 @@ from conduit_widget.client.task import Task
 from conduit_widget.server import LocalConduit, generate_key
 from conduit_widget.server.app import CONTEXT
 from tests.faults.conftest import LoadFigures, record_load
-from tests.faults.resources import follower_jobs, snapshot
+from tests.faults.resources import snapshot
 from tests.processes import free_port, kill, serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,7 +114,7 @@ async def settle(client: ConduitClient, baseline: dict[str, float] | None = None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         quiet = baseline is None or len(asyncio.all_tasks()) <= baseline["asyncio_tasks"]
-        if quiet and not client._jobs and not follower_jobs(client):
+        if quiet and not client.stats()["jobs"]:
             break
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.1)
