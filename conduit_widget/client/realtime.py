@@ -24,7 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from pysignalr.client import SignalRClient
 from pysignalr.messages import CompletionMessage, Message
 
 from conduit_widget import protocol
@@ -97,7 +96,7 @@ class HubLink:
         # unsubscribes on the way (a task that just ended).
         self._sinks: dict[str, tuple[EventSink, ...]] = {}
         self._listeners: list[LifecycleListener] = []
-        self._client: SignalRClient | None = None
+        self._client: LinkClient | None = None
         self._pending: set[asyncio.Future[CompletionMessage]] = set()
         self._subscribe_method = protocol.SUBSCRIBE
         self._unsubscribe_method = protocol.UNSUBSCRIBE
@@ -117,11 +116,11 @@ class HubLink:
 
     def stats(self) -> dict[str, int]:
         """What this link holds now, for leak checks and dashboards: each figure drops back when work ends."""
-        handlers = self._client._invocation_handlers if self._client is not None else {}
+        waiting = self._client.answers_awaited if self._client is not None else 0
         return {
             "subscriptions": len(self._sinks),
             "listeners": len(self._listeners),
-            "invocations": len(self._pending) + len(handlers),
+            "invocations": len(self._pending) + waiting,
             "connections_made": self.connections_made,
         }
 
@@ -188,7 +187,7 @@ class HubLink:
                 task = asyncio.get_running_loop().create_task(self._send_quietly(client, task_id))
                 task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
 
-    async def _send_quietly(self, client: SignalRClient, task_id: str) -> None:
+    async def _send_quietly(self, client: LinkClient, task_id: str) -> None:
         with contextlib.suppress(Exception):
             await client.send(self._unsubscribe_method, [task_id])  # type: ignore[list-item]
 

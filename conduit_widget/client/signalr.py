@@ -70,6 +70,11 @@ class LinkClient(SignalRClient):
         transport._on_raw_message = receive  # type: ignore[method-assign,assignment]
 
     @property
+    def answers_awaited(self) -> int:
+        """Invocations sent whose completion pysignalr still holds a handler for."""
+        return len(self._invocation_handlers)
+
+    @property
     def socket(self) -> ClientConnection | None:
         ws = getattr(self._transport, "_ws", None)
         return ws if isinstance(ws, ClientConnection) else None
