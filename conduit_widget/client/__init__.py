@@ -37,9 +37,8 @@ from conduit_widget.client.errors import (
 from conduit_widget.client.errors import (
     TimeoutError as TimeoutError,  # the 0.x name, not in __all__
 )
-from conduit_widget.client.models import TaskResult, TaskUpdate
+from conduit_widget.client.models import ConnectionEvent, TaskResult, TaskUpdate
 from conduit_widget.client.policies import Backoff, Keepalive
-from conduit_widget.client.realtime import ConnectionEvent
 from conduit_widget.client.sync import generate_image, generate_video
 from conduit_widget.client.task import Task
 

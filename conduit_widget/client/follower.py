@@ -39,9 +39,9 @@ from conduit_widget.client.errors import (
     ServerError,
     ValidationError,
 )
-from conduit_widget.client.models import TERMINAL, TaskEvent
+from conduit_widget.client.models import TERMINAL, ConnectionEvent, TaskEvent
 from conduit_widget.client.policies import RetryPolicy
-from conduit_widget.client.realtime import ConnectionEvent, HubLink
+from conduit_widget.client.realtime import HubLink
 from conduit_widget.client.rest import RestClient
 from conduit_widget.client.task import Task, call_listener
 from conduit_widget.protocol import Kind

@@ -1,4 +1,5 @@
-"""What the client tells its users about a task: `TaskUpdate` while it runs, `TaskResult` when it ends.
+"""What the client tells its users: `TaskUpdate` while a task runs, `TaskResult` when it ends, `ConnectionEvent`
+when a hub connection changes.
 
 Both are immutable snapshots in one vocabulary, whichever dialect and route the server used.
 """
@@ -142,3 +143,17 @@ class TaskResult:
     def urls(self) -> tuple[str, ...]:
         """Every media URL of the result: the images, or the video."""
         return self.image_urls or ((self.video_url,) if self.video_url else ())
+
+
+LinkState = Literal["connecting", "connected", "reconnecting", "disconnected"]
+
+
+@dataclass(frozen=True)
+class ConnectionEvent:
+    """What a ``connected``/``reconnecting``/``reconnected``/``disconnected``/``error`` listener gets."""
+
+    hub: Kind
+    state: LinkState
+    attempt: int = 0
+    delay: float | None = None
+    error: str | None = None

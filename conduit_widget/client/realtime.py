@@ -21,7 +21,6 @@ import logging
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from pysignalr.messages import CompletionMessage, Message
@@ -36,7 +35,7 @@ from conduit_widget.client.errors import (
     HubError,
     NetworkError,
 )
-from conduit_widget.client.models import TaskEvent
+from conduit_widget.client.models import ConnectionEvent, LinkState, TaskEvent
 from conduit_widget.client.policies import Backoff, Keepalive
 from conduit_widget.client.secret import Secret
 from conduit_widget.client.signalr import JSONFrames, LinkClient, MessagepackFrames, ProtocolRefused, classify_ending
@@ -46,21 +45,9 @@ log = logging.getLogger(__name__)
 redaction.install()
 
 HubProtocol = Literal["json", "messagepack"]
-LinkState = Literal["connecting", "connected", "reconnecting", "disconnected"]
 INVOKE_TIMEOUT: Final = 10.0
 _UNKNOWN_METHOD: Final = ("Method does not exist", "Unknown hub method")
 _SAID_JSON_ONLY: set[str] = set()  # gateways this process has warned about refusing MessagePack
-
-
-@dataclass(frozen=True)
-class ConnectionEvent:
-    """What a ``connected``/``reconnecting``/``reconnected``/``disconnected``/``error`` listener gets."""
-
-    hub: Kind
-    state: LinkState
-    attempt: int = 0
-    delay: float | None = None
-    error: str | None = None
 
 
 EventSink = Callable[[TaskEvent], None]
