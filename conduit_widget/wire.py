@@ -79,13 +79,19 @@ def messagepack_bodies(data: bytes) -> tuple[list[bytes], bool]:
     bodies: list[bytes] = []
     offset = 0
     while offset < end:
-        try:
-            read = read_length(data, offset)
-        except LengthTooLong:
-            return bodies, False
-        if read is None or read[1] + read[0] > end:
-            return bodies, False
-        length, start = read
-        bodies.append(data[start : start + length])
+        length = data[offset]
+        if length < 0x80:  # a message under 128 bytes, read inline: a frame of a hundred events has a hundred
+            start = offset + 1
+        else:
+            try:
+                read = read_length(data, offset)
+            except LengthTooLong:
+                return bodies, False
+            if read is None:
+                return bodies, False
+            length, start = read
         offset = start + length
+        if offset > end:
+            return bodies, False
+        bodies.append(data[start:offset])
     return bodies, True

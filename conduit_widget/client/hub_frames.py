@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 MAX_EXPANDED: Final = 4 * 1024 * 1024  # bytes one compressed argument may expand to: an event is never near this
 _IGNORED_TYPES: Final = frozenset({STREAM_ITEM, STREAM_INVOCATION, CANCEL_INVOCATION, ACK, SEQUENCE})
 _PING_MESSAGE: Final = [PING]  # a MessagePack ping: [6]
-_MSGPACK_ERRORS: Final = (ValueError, TypeError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError)
 
 EventCall = tuple[str, Any]
 Item = EventCall | Message  # what a frame is read into, in the frame's order
@@ -78,22 +77,21 @@ def read_json(raw: str | bytes, targets: Collection[str]) -> list[Item]:
         records = [_json_record(r) for r in text.split(RECORD_SEPARATOR_TEXT) if r]
     items: list[Item] = []
     for message in records:
+        # The usual message first, in as few steps as it takes: an event invocation, then a ping.
         if type(message) is dict:
-            target: Any = message.get("target")
-            # The usual message first, in as few steps as it takes; a target that is not a string either is not
-            # among the targets or (unhashable) raises TypeError, so it needs no check of its own.
-            try:
-                event = (
-                    message.get("type") == INVOCATION
+            kind = message.get("type")
+            if kind == INVOCATION:
+                target, arguments = message.get("target"), message.get("arguments")
+                if (
+                    type(target) is str
                     and target in targets
+                    and type(arguments) is list
                     and message.get("invocationId") is None
                     and not message.get("streamIds")
-                    and type(message.get("arguments", [])) is list
-                )
-            except TypeError:
-                event = False
-            if event:
-                items.append((target, message.get("arguments", [])))
+                ):
+                    items.append((target, arguments))
+                    continue
+            elif kind == PING and len(message) == 1:
                 continue
         if message is not _UNREADABLE:
             converted = message_from_json(message)
@@ -130,20 +128,12 @@ def read_msgpack(raw: str | bytes, targets: Collection[str]) -> list[Item]:
         if type(message) is list:
             # [1, headers, invocationId, target, arguments, streamIds?]; the usual message first, as above.
             size = len(message)
-            try:
-                event = (
-                    (size == 5 or (size == 6 and not message[5]))
-                    and message[0] == INVOCATION
-                    and message[2] is None
-                    and message[3] in targets
-                    and type(message[4]) is list
-                )
-            except _MSGPACK_ERRORS:
-                event = False
-            if event:
-                items.append((message[3], expand_arguments(message[4])))
-                continue
-            if message == _PING_MESSAGE:
+            if (size == 5 or (size == 6 and not message[5])) and message[0] == INVOCATION and message[2] is None:
+                target, arguments = message[3], message[4]
+                if type(target) is str and target in targets and type(arguments) is list:
+                    items.append((target, expand_arguments(arguments)))
+                    continue
+            elif message == _PING_MESSAGE:
                 continue
         converted = message_from_msgpack(message)
         if converted is not None and not isinstance(converted, PingMessage):

@@ -57,7 +57,7 @@ class LinkClient(SignalRClient):
             now = self.last_frame = time.monotonic()
             for item in read(raw, _TARGETS):
                 if isinstance(item, tuple):
-                    on_events(*item)
+                    on_events(item[0], item[1])
                 else:
                     await to_pysignalr(item)
             if now - turn_taken >= _TURN:
