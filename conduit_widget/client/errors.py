@@ -29,6 +29,8 @@ import builtins
 import json
 from typing import Any
 
+from conduit_widget.client.redaction import redact
+
 __all__ = [
     "APIError",
     "AuthError",
@@ -52,6 +54,7 @@ __all__ = [
 
 class ConduitError(Exception):
     def __init__(self, message: str, *, status: int | None = None, task_id: str | None = None) -> None:
+        message = redact(message)  # whatever it quotes (a server's words, a URL), no key leaves in an error
         super().__init__(message)
         self.message = message
         self.status = status
@@ -157,7 +160,7 @@ def message_from_body(body: bytes | str) -> str | None:
         return None
     try:
         data: Any = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python's parser goes: shown as text
         text = body.decode(errors="replace") if isinstance(body, bytes) else body
         return text.strip()[:500] or None
     if isinstance(data, str):

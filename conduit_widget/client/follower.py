@@ -192,6 +192,7 @@ class Follower:
         followed = self._followed.get(event.task_id)
         if followed is None:
             return  # not followed (any more), or an attempt a retry has moved on from
+        event = event.without_keys()  # the one place server text enters a task: nothing after it sees a key
         followed.last_heard = now = time.monotonic()
         status = event.status
         if status == "completed" or status == "failed":

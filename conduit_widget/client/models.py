@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, Literal, NamedTuple
 
+from conduit_widget.client.redaction import redact, redact_any
 from conduit_widget.protocol import STATUSES, TERMINAL_STATUSES, Kind, Status
 
 TERMINAL: Final = TERMINAL_STATUSES
@@ -64,6 +65,9 @@ def normalise_status(value: object) -> Status | None:
 _NO_METADATA: Final[Mapping[str, Any]] = MappingProxyType({})
 
 
+_SERVER_TEXT: Final = ("message", "stage", "error", "error_code", "video_url", "preview_url")
+
+
 class TaskEvent(NamedTuple):
     """What one hub event or one status answer said about a task, before the task's state machine
     decides what of it is news. ``None`` means "not said".
@@ -88,6 +92,26 @@ class TaskEvent(NamedTuple):
     error_code: str | None = None
     is_retryable: bool | None = None
     metadata: Mapping[str, Any] = _NO_METADATA
+
+    def without_keys(self) -> TaskEvent:
+        """This event with any key a server echoed blanked out of its text, URLs and metadata. Most have none: then
+        the event itself, for nothing made."""
+        changes: dict[str, Any] = {}
+        for name in _SERVER_TEXT:
+            value = getattr(self, name)
+            if value:
+                cleaned = redact(value)
+                if cleaned != value:
+                    changes[name] = cleaned
+        if self.image_urls:
+            urls = tuple(redact(url) for url in self.image_urls)
+            if urls != self.image_urls:
+                changes["image_urls"] = urls
+        if self.metadata:
+            metadata = redact_any(self.metadata)
+            if metadata != dict(self.metadata):
+                changes["metadata"] = MappingProxyType(metadata)
+        return self._replace(**changes) if changes else self
 
 
 class TaskUpdate(NamedTuple):

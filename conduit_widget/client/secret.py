@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from conduit_widget.client import redaction
 from conduit_widget.client.errors import ConfigurationError
 from conduit_widget.protocol import KEY_PREFIX
 
@@ -19,6 +20,7 @@ class Secret:
         if any(c.isspace() for c in value):
             raise ConfigurationError("The Conduit API key contains spaces; check how it was copied.")
         self._value = value
+        redaction.remember(value)  # whatever echoes it back (a server, a library's log) is blanked out
 
     def reveal(self) -> str:
         return self._value
