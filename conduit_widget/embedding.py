@@ -7,6 +7,7 @@ URL policy allows are handed over.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Awaitable, Callable
 from typing import Final, Literal
 
@@ -16,6 +17,10 @@ from conduit_widget.url_policy import UnsafeUrl, check_media_url, should_embed
 
 EmbedMedia = bool | Literal["auto"]
 MAX_EMBED_BYTES: Final = 64 * 1024 * 1024  # more than this is left at its URL: a notebook is no place for it
+# A picture with more pixels is neither decoded in the kernel nor sent to the browser: 8192 x 8192 is beyond what
+# image models make, and a PNG of 20000 x 20000 zeros (a few MB; 1.6 GB decoded) is not worth a kernel or a tab.
+MAX_PICTURE_PIXELS: Final = 8192 * 8192
+PICTURE_FORMATS: Final = ("PNG", "JPEG", "WEBP", "GIF")
 Embedded = tuple[list[bytes], list[str], bytes, str]  # media, their MIME types, a video's poster, what went wrong
 
 
@@ -31,19 +36,48 @@ def safe_urls(urls: list[str]) -> tuple[set[str], list[str]]:
     return safe, refusals
 
 
-async def embedded_media(result: TaskResult, embed: EmbedMedia, fetch: Callable[[str], Awaitable[bytes]]) -> Embedded:
-    """The result's media for the widget to send, when the browser may not reach the URLs (``embed``)."""
+async def embedded_media(
+    result: TaskResult, embed: EmbedMedia, fetch: Callable[[str, int], Awaitable[bytes]]
+) -> Embedded:
+    """The result's media for the widget to send, when the browser may not reach the URLs (``embed``). `fetch(url,
+    limit)` reads at most `limit` bytes: all of them together may not pass MAX_EMBED_BYTES."""
     if not result.ok or not result.urls or not any(should_embed(u, embed) for u in result.urls):
         return [], [], b"", ""
+    media: list[bytes] = []
     try:
-        media = [await fetch(url) for url in result.urls]
-        poster = await fetch(result.preview_url) if result.preview_url else b""
+        for url in [*result.urls, *([result.preview_url] if result.preview_url else [])]:
+            media.append(await fetch(url, MAX_EMBED_BYTES - sum(map(len, media))))
     except ConduitError as exc:
         return [], [], b"", f"The result could not be fetched for display: {exc.message}"
-    if sum(map(len, media)) > MAX_EMBED_BYTES:
-        return [], [], b"", ""
+    poster = media.pop() if result.preview_url else b""
+    if result.kind == "image":
+        for picture in media:
+            problem = picture_problem(picture)
+            if problem is not None:
+                return [], [], b"", f"The result is not shown: {problem}."
     types = ["video/mp4" if result.kind == "video" else image_type(m) for m in media]
     return media, types, poster, ""
+
+
+def picture_problem(data: bytes) -> str | None:
+    """Why an image result should not be decoded or shown (too many pixels, not a picture), from its header alone;
+    None when it may be."""
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is judged below, by our rule
+            with Image.open(io.BytesIO(data), formats=PICTURE_FORMATS) as picture:
+                width, height = picture.size
+    except Image.DecompressionBombError as exc:
+        return f"the image is too large to decode ({exc})"
+    except (UnidentifiedImageError, OSError, ValueError):
+        return "the result is not a PNG, JPEG, WebP or GIF image"
+    if width * height > MAX_PICTURE_PIXELS:
+        return f"the image is {width} x {height} pixels, more than the {MAX_PICTURE_PIXELS:,} shown inline"
+    return None
 
 
 def image_type(data: bytes) -> str:

@@ -9,6 +9,7 @@ that copy (it carries ``data-conduit-static``), so a running notebook does not s
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import html
 import io
@@ -18,6 +19,7 @@ from typing import Any, Final, NamedTuple
 
 from conduit_widget.client.errors import ConduitError
 from conduit_widget.client.models import TaskResult
+from conduit_widget.embedding import PICTURE_FORMATS, picture_problem
 from conduit_widget.url_policy import UnsafeUrl, check_media_url
 
 log = logging.getLogger(__name__)
@@ -26,16 +28,17 @@ THUMBNAIL_SIDE: Final = 384
 
 
 def thumbnail(data: bytes) -> bytes | None:
-    """A JPEG of at most THUMBNAIL_SIDE pixels a side, or None if `data` is not a picture Pillow reads."""
-    from PIL import Image, UnidentifiedImageError
+    """A JPEG of at most THUMBNAIL_SIDE pixels a side, or None if `data` is not a picture Pillow reads. For
+    pictures `picture_problem` let through: decoding takes a while, so run it off the event loop."""
+    from PIL import Image
 
     try:
-        with Image.open(io.BytesIO(data)) as picture:
+        with Image.open(io.BytesIO(data), formats=PICTURE_FORMATS) as picture:
             picture.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
             out = io.BytesIO()
             picture.convert("RGB").save(out, format="JPEG", quality=80, optimize=True)
             return out.getvalue()
-    except (UnidentifiedImageError, OSError, ValueError):
+    except (OSError, ValueError, Image.DecompressionBombError):  # a damaged file, or a bomb past the check
         return None
 
 
@@ -58,27 +61,48 @@ class Shown(NamedTuple):
     poster: bytes
 
 
-async def pictures_of(result: TaskResult, shown: Shown, fetch: Callable[[str], Awaitable[bytes]]) -> list[bytes]:
+async def pictures_of(
+    result: TaskResult, shown: Shown, fetch: Callable[[str], Awaitable[bytes]]
+) -> tuple[list[bytes], list[str]]:
     """The pictures the copy shows: the embedded images and poster, or else the result's images (or a video's
-    preview) fetched now. A picture that cannot be fetched is left out: the copy still has the text and links."""
+    preview) fetched now; and why any is missing. The copy still has the text and links without them."""
     pictures = [bytes(b) for b, t in zip(shown.media, shown.types, strict=False) if t.startswith("image/")]
     if shown.poster:
         pictures.append(shown.poster)
+    missing: list[str] = []
     if not pictures and result.ok:
         for url in result.image_urls or ([result.preview_url] if result.preview_url else []):
             try:
                 pictures.append(await fetch(url))
             except ConduitError as exc:
-                log.debug("no thumbnail for the static copy: %s", exc)
-    return [p for p in pictures if p]
+                missing.append(f"no thumbnail: {exc.message}")
+    return [p for p in pictures if p], missing
 
 
-def static_bundle(result: TaskResult, prompt: str, pictures: list[bytes], static_id: str) -> dict[str, Any]:
-    """The display bundle of the copy: ``pictures`` are the images, or the video's poster, as fetched."""
-    thumbs = [t for t in (thumbnail(p) for p in pictures) if t is not None]
+async def static_copy_of(
+    result: TaskResult, prompt: str, shown: Shown, fetch: Callable[[str], Awaitable[bytes]], static_id: str
+) -> dict[str, Any]:
+    """The display bundle of a finished result's static copy, its thumbnails made off the event loop."""
+    pictures, missing = await pictures_of(result, shown, fetch)
+    decodable = []
+    for picture in pictures:
+        problem = picture_problem(picture)  # from the header alone: quick, and Pillow's warnings stay ours
+        if problem is None:
+            decodable.append(picture)
+        else:
+            missing.append(f"no thumbnail: {problem}")
+    thumbs = await asyncio.to_thread(lambda: [t for t in map(thumbnail, decodable) if t is not None])
+    return static_bundle(result, prompt, thumbs, static_id, missing)
+
+
+def static_bundle(
+    result: TaskResult, prompt: str, thumbs: list[bytes], static_id: str, missing: list[str] | None = None
+) -> dict[str, Any]:
+    """The display bundle of the copy: ``thumbs`` are JPEG thumbnails of the images or the video's poster;
+    ``missing`` says why one is not there."""
     what = "video" if result.kind == "video" else ("image" if len(result.urls) <= 1 else f"{len(result.urls)} images")
     caption = f"Generated {what} for {prompt!r}" if result.ok else f"The {result.kind} task {result.status}"
-    lines = [caption + (f": {result.error}" if result.error else "")]
+    lines = [caption + (f": {result.error}" if result.error else "") + "".join(f" ({m})" for m in missing or ())]
     lines += [f"  {url}" for url in result.urls]
     parts = [f'<div class="conduit-widget-static" data-conduit-static="{html.escape(static_id)}">']
     for thumb in thumbs:

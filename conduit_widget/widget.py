@@ -23,7 +23,7 @@ from conduit_widget.client import ConduitClient, ConduitError, ConfigurationErro
 from conduit_widget.client.models import TERMINAL, TaskResult, TaskUpdate
 from conduit_widget.client.task import Task
 from conduit_widget.coalesce import Coalescer
-from conduit_widget.embedding import EmbedMedia, download_now, embedded_media, safe_urls
+from conduit_widget.embedding import MAX_EMBED_BYTES, EmbedMedia, download_now, embedded_media, safe_urls
 from conduit_widget.saving import write_result
 from conduit_widget.shared_client import default_client, models_of
 
@@ -118,6 +118,7 @@ class GenerationWidget(anywidget.AnyWidget):
         self._unhook_task: Any = None
         self._static_handles: list[Any] = []
         self._static_bundle: dict[str, Any] | None = None
+        self._downloads: dict[str, bytes] = {}  # the current result's media, as fetched
         self._loop = _running_loop()
         self.on_msg(self._on_front_end_message)
         if self._loop is not None:
@@ -219,8 +220,7 @@ class GenerationWidget(anywidget.AnyWidget):
 
     async def _write_static_copy(self, result: TaskResult) -> None:
         shown = static_copy.Shown(list(self.media), list(self.media_types), bytes(self.poster))
-        pictures = await static_copy.pictures_of(result, shown, self._fetch)
-        self._static_bundle = static_copy.static_bundle(result, self.prompt, pictures, self.static_id)
+        self._static_bundle = await static_copy.static_copy_of(result, self.prompt, shown, self._fetch, self.static_id)
         self._publish_static_copy()
 
     def _publish_static_copy(self) -> None:
@@ -309,9 +309,10 @@ class GenerationWidget(anywidget.AnyWidget):
             self.retryable = result.is_retryable or result.status == "timedout"
         await self._write_static_copy(result)
 
-    async def _fetch(self, url: str) -> bytes:
-        client = await self._get_client()
-        return await client.download(url)
+    async def _fetch(self, url: str, limit: int = MAX_EMBED_BYTES) -> bytes:
+        if url not in self._downloads:  # downloaded once: embedding, the static copy and `save` share it
+            self._downloads[url] = await (await self._get_client()).download(url, limit=limit)
+        return self._downloads[url]
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -325,6 +326,7 @@ class GenerationWidget(anywidget.AnyWidget):
 
     def _reset(self) -> None:
         self._static_bundle = None
+        self._downloads = {}
         self.progress, self.message, self.error, self.retryable = 0, "", "", False
         self.eta_seconds, self.elapsed_seconds, self.started_at = None, 0.0, 0.0
         self.task_id, self.image_url, self.image_urls, self.video_url, self.preview_url = "", "", [], "", ""

@@ -16,6 +16,19 @@ const DATA_MIME_RE = /^data:([^;,]*)/i;
 const IPV4_LOOPBACK_RE = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 // C0 controls and space, which the URL parser also strips at both ends.
 const EDGE_JUNK_RE = /^[\u0000-\u0020]+|[\u0000-\u0020]+$/g;
+// Inside a URL, the parser drops tabs and newlines silently; the kernel refuses them, so the browser does too.
+const CONTROL_RE = /[\u0000-\u001f\u007f]/;
+const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+// Cloud metadata services that are not link-local (those are refused as link-local), as the URL parser writes
+// them: AWS's IPv6 one, Alibaba's, Azure's wire server, and GCP's names. As conduit_widget/url_policy.py.
+const METADATA_HOSTS: ReadonlySet<string> = new Set([
+  "[fd00:ec2::254]",
+  "100.100.100.200",
+  "168.63.129.16",
+  "metadata.google.internal",
+  "metadata.goog",
+  "metadata",
+]);
 const MAX_SHOWN = 60;
 
 function refuse(reason: string): UrlVerdict {
@@ -33,6 +46,53 @@ export function isLoopbackHostname(hostname: string): boolean {
   // `hostname` comes from the WHATWG URL parser, so it is lower-cased, IPv4 is
   // canonical dotted-quad (0x7f.1 -> 127.0.0.1) and IPv6 is compressed ([::1]).
   return hostname === "localhost" || hostname === "[::1]" || IPV4_LOOPBACK_RE.test(hostname);
+}
+
+/** The IPv4 address in a parsed hostname (dotted, or mapped into IPv6 as [::ffff:a9fe:a9fe]), or null. */
+function ipv4Of(hostname: string): number[] | null {
+  const dotted = IPV4_RE.exec(hostname);
+  if (dotted) {
+    return dotted.slice(1).map(Number);
+  }
+  const mapped = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(hostname);
+  if (mapped) {
+    const high = parseInt(mapped[1] ?? "0", 16);
+    const low = parseInt(mapped[2] ?? "0", 16);
+    return [high >> 8, high & 255, low >> 8, low & 255];
+  }
+  return null;
+}
+
+/** Why no one may load from this (parsed, canonical) hostname, or null. */
+export function forbiddenHost(hostname: string): string | null {
+  const name = hostname.replace(/\.$/, "");
+  if (METADATA_HOSTS.has(name)) {
+    return `${name} is a cloud metadata service`;
+  }
+  const v4 = ipv4Of(name);
+  if (v4) {
+    const [a, b] = v4;
+    if (METADATA_HOSTS.has(v4.join("."))) {
+      return `${name} is a cloud metadata service`;
+    }
+    if (a === 169 && b === 254) {
+      return `${name} is a link-local address (where cloud metadata services answer)`;
+    }
+    if (v4.every((n) => n === 0) || (a !== undefined && a >= 224 && a <= 239)) {
+      return `${name} is not an address media can come from`;
+    }
+    return null;
+  }
+  if (name.startsWith("[")) {
+    const first = parseInt(name.slice(1).split(":")[0] || "0", 16);
+    if (first >= 0xfe80 && first <= 0xfebf) {
+      return `${name} is a link-local address (where cloud metadata services answer)`;
+    }
+    if (name === "[::]" || first >= 0xff00) {
+      return `${name} is not an address media can come from`;
+    }
+  }
+  return null;
 }
 
 export function checkMediaUrl(raw: string, opts: UrlPolicyOptions = {}): UrlVerdict {
@@ -53,6 +113,10 @@ function check(raw: unknown, opts: UrlPolicyOptions): UrlVerdict {
     return refuse("URL is empty");
   }
 
+  if (CONTROL_RE.test(trimmed)) {
+    return refuse("URL has control characters (a tab, a newline) inside it");
+  }
+
   let parsed: URL;
   try {
     parsed = new URL(trimmed);
@@ -64,6 +128,12 @@ function check(raw: unknown, opts: UrlPolicyOptions): UrlVerdict {
   if ((scheme === "https:" || scheme === "http:") && (parsed.username !== "" || parsed.password !== "")) {
     // The browser would send them to the host: a credential has no place in a media URL (the kernel refuses too).
     return refuse("URLs with credentials in them are not shown");
+  }
+  if (scheme === "https:" || scheme === "http:") {
+    const forbidden = forbiddenHost(parsed.hostname);
+    if (forbidden) {
+      return refuse(`media are never loaded from ${forbidden}`);
+    }
   }
   switch (scheme) {
     case "https:":

@@ -23,7 +23,8 @@ from conduit_widget.client.models import TaskEvent
 from conduit_widget.client.policies import Backoff, Keepalive, RetryPolicy
 from conduit_widget.client.pool import POOL
 from conduit_widget.client.realtime import HubLink, HubProtocol
-from conduit_widget.client.rest import RestClient, Routes
+from conduit_widget.client.redaction import redact
+from conduit_widget.client.rest import MAX_DOWNLOAD_BYTES, RestClient, Routes
 from conduit_widget.client.secret import Secret, from_environment
 from conduit_widget.client.signalr import install_quiet_notices
 from conduit_widget.client.task import Task
@@ -283,6 +284,8 @@ class ConduitClient:
         task_id = created_task_id(answer)
         if task_id is None:
             raise ConduitError(f"the server accepted the {kind} task but its answer named no task id")
+        if redact(task_id) != task_id:  # shown in the widget and saved with the notebook: it may not hold the key
+            raise ConduitError(f"the server's id for the new {kind} task has the API key in it; not following it")
         task = Task(task_id, kind, request, cancel=self._cancel)
         assert self._follower is not None
         try:
@@ -325,10 +328,12 @@ class ConduitClient:
         if self._follower is not None:
             self._follower.forget(task)
 
-    async def download(self, url: str) -> bytes:
-        """The bytes of a result's media, read within the same URL and size rules as everything the client reads."""
+    async def download(self, url: str, *, limit: int = MAX_DOWNLOAD_BYTES) -> bytes:
+        """The bytes of a result's media, at most `limit` of them, from where the kernel may fetch
+        (`conduit_widget.url_policy.check_fetch_url`, at every redirect too)."""
+        inputs.whole("limit", limit, minimum=1)
         await self.start()
-        return await self.rest.download(url)
+        return await self.rest.download(url, limit=limit)
 
     def connection_state(self, kind: Kind) -> str:
         """``polling`` (no hub by choice), else the hub link's state: ``connecting``, ``connected``,

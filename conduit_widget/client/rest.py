@@ -11,6 +11,8 @@ refused (the task is no longer failed), so what became of the first is for the t
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import builtins
 import email.utils
 import functools
@@ -34,6 +36,7 @@ from conduit_widget.client.errors import (
 from conduit_widget.client.policies import RetryPolicy
 from conduit_widget.client.secret import Secret
 from conduit_widget.protocol import Kind
+from conduit_widget.url_policy import UnsafeUrl, check_fetch_url
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +46,7 @@ CREATE_RETRYABLE_STATUS: Final = frozenset({429, 503})
 MAX_RETRY_AFTER: Final = 60.0
 _MAYBE_CREATED: Final = "the task may have been created"
 MAX_DOWNLOAD_BYTES: Final = 1024 * 1024 * 1024  # a minute of 4K video is well under this; a runaway server is not
-_LIMIT: Final = f"the {MAX_DOWNLOAD_BYTES // 2**20:,} MiB a result may have"
+_MAX_REDIRECTS: Final = 5
 _MAX_ERROR_BODY: Final = 64 * 1024
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)  # a server that asks for longer gets its error raised instead
 
@@ -57,6 +60,30 @@ async def _head(response: httpx.Response, limit: int) -> bytes:
         if size >= limit:
             break
     return b"".join(chunks)[:limit]
+
+
+async def _capped_body(response: httpx.Response, limit: int, what: str) -> bytes:
+    """The whole body, if it is at most `limit` bytes: refused on its Content-Length first, and else stopped at
+    the first chunk over the limit (an endless answer costs `limit` bytes, not all of memory)."""
+    shown = f"{limit / 2**20:,.0f} MiB" if limit >= 2**20 else f"{limit:,} bytes"
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ConduitError(f"{what}: the server would send {int(declared):,} bytes, more than the {shown} allowed")
+    body = await _head(response, limit + 1)
+    if len(body) > limit:
+        raise ConduitError(f"{what}: the server sent more than the {shown} allowed; the rest was not read")
+    return body
+
+
+def _data_url_bytes(url: str, limit: int, what: str) -> bytes:
+    """The bytes of a base64 image data URL (the policy let through only those)."""
+    payload = url.partition(",")[2]
+    if len(payload) * 3 // 4 > limit:
+        raise ConduitError(f"{what}: the data URL holds more than the {limit:,} bytes allowed")
+    try:
+        return base64.b64decode(payload, validate=True)
+    except binascii.Error:
+        raise ConduitError(f"{what}: the data URL is not valid base64") from None
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -165,30 +192,37 @@ class RestClient:
             raise
         return _entries(answer)
 
-    async def download(self, url: str) -> bytes:
-        """Media bytes; the key goes only to this Conduit's own origin, never to a storage host. At most
-        `MAX_DOWNLOAD_BYTES`: a server sending more (or saying it will) gets an error, not all of this process's
-        memory."""
-        own = url.startswith(self.base_url + "/")
-        if not own and self._plain is None:
-            self._plain = httpx.AsyncClient(timeout=self._http.timeout, follow_redirects=True, verify=tls_context())
-        http = self._http if own else self._plain
-        assert http is not None
+    async def download(self, url: str, *, limit: int = MAX_DOWNLOAD_BYTES) -> bytes:
+        """A result's bytes, at most `limit` of them: a server sending more (or saying it will) gets an error, not
+        all of this process's memory. Only from where the kernel may fetch (`url_policy.check_fetch_url`), checked
+        again at every redirect hop; the key goes only to this Conduit's own origin, never to a storage host."""
         what = f"downloading {url}"
-        try:
-            async with http.stream("GET", url) as response:
-                if response.status_code >= 400:
-                    head = await _head(response, _MAX_ERROR_BODY)
-                    raise error_for_status(response.status_code, head, what=what, secret=self._key.reveal())
-                declared = response.headers.get("Content-Length", "")
-                if declared.isdigit() and int(declared) > MAX_DOWNLOAD_BYTES:
-                    raise ConduitError(f"{what}: the server would send {int(declared):,} bytes, over {_LIMIT}")
-                body = await _head(response, MAX_DOWNLOAD_BYTES + 1)
-        except httpx.TransportError as exc:
-            raise NetworkError(f"{what} failed: {type(exc).__name__}") from None
-        if len(body) > MAX_DOWNLOAD_BYTES:
-            raise ConduitError(f"{what}: the server sent more than {_LIMIT}; the rest was not read")
-        return body
+        for _hop in range(_MAX_REDIRECTS + 1):
+            try:
+                url = check_fetch_url(url, self.base_url)
+            except UnsafeUrl as exc:
+                raise ConduitError(f"{what}: refused, {exc}") from None
+            if url[:5].lower() == "data:":
+                return _data_url_bytes(url, limit, what)
+            own = url.startswith(self.base_url + "/")
+            if not own and self._plain is None:
+                self._plain = httpx.AsyncClient(timeout=self._http.timeout, verify=tls_context())
+            http = self._http if own else self._plain
+            assert http is not None
+            try:
+                async with http.stream("GET", url) as response:
+                    if response.is_redirect and "Location" in response.headers:
+                        url = str(response.url.join(response.headers["Location"]))
+                        continue
+                    if response.status_code >= 400:
+                        head = await _head(response, _MAX_ERROR_BODY)
+                        raise error_for_status(response.status_code, head, what=what, secret=self._key.reveal())
+                    return await _capped_body(response, limit, what)
+            except httpx.InvalidURL as exc:
+                raise ConduitError(f"{what}: the URL is not valid ({exc})") from None
+            except httpx.TransportError as exc:
+                raise NetworkError(f"{what} failed: {type(exc).__name__}") from None
+        raise ConduitError(f"{what}: more than {_MAX_REDIRECTS} redirects")
 
     # -- the machinery -------------------------------------------------------------------------
 
@@ -198,6 +232,8 @@ class RestClient:
             data = response.json()
         except ValueError:
             raise ConduitError(f"{what}: the server answered with something that is not JSON") from None
+        except RecursionError:  # Python's parser gives up on deep nesting this way; no Conduit answer nests so
+            raise ConduitError(f"{what}: the server's JSON answer nests too deeply to read") from None
         if not isinstance(data, dict):
             raise ConduitError(f"{what}: the server answered with a JSON {type(data).__name__}, not an object")
         return data
