@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from conduit_widget.client.dialects import created_task_id, parse_status
 from conduit_widget.client.errors import (
@@ -40,7 +40,7 @@ from conduit_widget.client.errors import (
     ValidationError,
 )
 from conduit_widget.client.models import TERMINAL, ConnectionEvent, TaskEvent
-from conduit_widget.client.policies import RetryPolicy
+from conduit_widget.client.policies import Intervals, RetryPolicy
 from conduit_widget.client.realtime import HubLink
 from conduit_widget.client.rest import RestClient
 from conduit_widget.client.task import Task, call_listener
@@ -48,12 +48,14 @@ from conduit_widget.protocol import Kind
 
 log = logging.getLogger(__name__)
 
-Transport = Literal["auto", "websocket", "polling"]
 Listeners = dict[str, list[Callable[[Any], Any]]]
 _TICK: Final = 0.25
 _MAX_CONCURRENT_POLLS: Final = 8
 # A status read that fails for one of these will not do better next time: the task cannot be followed.
 _FOR_GOOD: Final = (NotFoundError, AuthError, ForbiddenError, InsufficientBalanceError)
+# A 404 is believed at the second read in a row: the first may come from a replica that has not seen the task yet,
+# or a proxy's passing fault; ending a task the server then completes would lose its result.
+_NOT_FOUND_BELIEVED: Final = 2
 
 
 @dataclass(eq=False)
@@ -64,14 +66,7 @@ class _Followed:
     last_heard: float = field(default_factory=time.monotonic)
     last_polled: float = 0.0
     media_read: asyncio.Task[None] | None = None  # the status read a completion without media asked for
-
-
-@dataclass(frozen=True)
-class Intervals:
-    transport: Transport
-    poll_interval: float
-    watchdog_interval: float
-    retry_failed: int
+    not_found: int = 0  # status reads in a row answered 404
 
 
 class Follower:
@@ -224,6 +219,14 @@ class Follower:
         task = followed.task
         try:
             body = await self.rest.status(task.kind, task.id)
+        except NotFoundError as exc:
+            followed.not_found += 1
+            if followed.not_found < _NOT_FOUND_BELIEVED:
+                log.debug("%s; asking again before believing it", exc.message)
+                self._spawn(self._read_again(followed, self._retry_policy.delay(followed.not_found - 1, None)))
+            else:
+                self.receive(TaskEvent(task.id, "poll", status="failed", error=exc.message))
+            return
         except _FOR_GOOD as exc:
             # Not a passing trouble: the task cannot be followed. Say why, once, as its ending.
             self.receive(TaskEvent(task.id, "poll", status="failed", error=exc.message))
@@ -231,6 +234,7 @@ class Follower:
         except ConduitError as exc:
             log.debug("status of %s task %s not read this time: %s", task.kind, task.id, exc.message)
             return
+        followed.not_found = 0
         link = self._links.get(task.kind)
         if link is not None:
             link.retry_now()  # the server is back: the hub need not wait out its backoff
@@ -251,6 +255,11 @@ class Follower:
             await self.rest.cancel(task.kind, task.id)
         # A task no longer followed (its widget closed) is read all the same: the caller waits for its ending.
         await self.reconcile(self._followed.get(task.id) or _Followed(task))
+
+    async def _read_again(self, followed: _Followed, delay: float) -> None:
+        await asyncio.sleep(delay)
+        if self._followed.get(followed.task.id, followed) is followed:  # not an attempt a retry moved on from
+            await self.reconcile(followed)
 
     def _schedule_reconcile(self, followed: _Followed) -> asyncio.Task[None]:
         async def bounded() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import Literal
 
 from conduit_widget.client import inputs
 from conduit_widget.client.errors import ConfigurationError
@@ -74,3 +75,16 @@ class RetryPolicy:
         if retry_after is not None:
             return retry_after
         return self.backoff.delay(attempt + 1)
+
+
+Transport = Literal["auto", "websocket", "polling"]
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """How a client follows its tasks: over hubs or by polling, how often it reads, how often it retries."""
+
+    transport: Transport
+    poll_interval: float
+    watchdog_interval: float
+    retry_failed: int

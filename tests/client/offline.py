@@ -6,8 +6,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from conduit_widget.client.errors import NetworkError
-from conduit_widget.client.follower import Follower, Intervals, Transport
-from conduit_widget.client.policies import RetryPolicy
+from conduit_widget.client.follower import Follower
+from conduit_widget.client.policies import Intervals, RetryPolicy, Transport
 from conduit_widget.client.task import Task
 from conduit_widget.protocol import Kind
 
