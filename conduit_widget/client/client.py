@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
 import httpx
@@ -17,10 +17,10 @@ import httpx
 from conduit_widget.client import inputs, local_conduit
 from conduit_widget.client.dialects import created_task_id
 from conduit_widget.client.errors import ConduitError, ConfigurationError
-from conduit_widget.client.follower import Follower, Intervals, Transport
+from conduit_widget.client.follower import Follower
 from conduit_widget.client.model_kinds import ids_making
 from conduit_widget.client.models import TaskEvent
-from conduit_widget.client.policies import Backoff, Keepalive, RetryPolicy
+from conduit_widget.client.policies import Backoff, Intervals, Keepalive, RetryPolicy, Transport
 from conduit_widget.client.pool import POOL
 from conduit_widget.client.realtime import HubLink, HubProtocol
 from conduit_widget.client.redaction import redact
@@ -279,8 +279,15 @@ class ConduitClient:
         model = model or os.environ.get(f"CONDUIT_{kind.upper()}_MODEL") or DEFAULT_MODELS[kind]
         request = {"prompt": prompt, "model": model, **{k: v for k, v in body.items() if v is not None}}
         await self.start()
-        async with self._create_slots:
-            answer = await self.rest.create(kind, request)
+        creating = asyncio.ensure_future(self._post(kind, request))
+        try:
+            answer = await asyncio.shield(creating)
+        except asyncio.CancelledError:
+            # The caller gave up (a second generate, an interrupted cell) while the create was on its way: the
+            # server may make the task all the same, and bill it, with nobody to see it. Once its id is known,
+            # it is cancelled there.
+            creating.add_done_callback(lambda done: self._abandon(kind, done))
+            raise
         task_id = created_task_id(answer)
         if task_id is None:
             raise ConduitError(f"the server accepted the {kind} task but its answer named no task id")
@@ -291,11 +298,36 @@ class ConduitClient:
         try:
             await self._follower.follow(task)
         except asyncio.CancelledError:
-            # Cancelled (a widget closed, a cell interrupted) before the caller got the handle: nobody can reach
-            # this task, so stop following it; a task that never ends would otherwise be polled for good.
+            # Cancelled before the caller got the handle: nobody can reach this task, so stop following it (a task
+            # that never ends would otherwise be polled for good) and cancel it on the server.
             self._follower.forget(task)
+            self._spawn_job(self._cancel_abandoned(kind, task_id))
             raise
         return task
+
+    async def _post(self, kind: Kind, request: dict[str, Any]) -> dict[str, Any]:
+        async with self._create_slots:
+            return await self.rest.create(kind, request)
+
+    def _abandon(self, kind: Kind, creating: asyncio.Future[dict[str, Any]]) -> None:
+        if creating.cancelled() or creating.exception() is not None:
+            return  # nothing was made, or nobody can tell what: there is no id to cancel
+        task_id = created_task_id(creating.result())
+        if task_id is not None and not self._closed:
+            self._spawn_job(self._cancel_abandoned(kind, task_id))
+
+    async def _cancel_abandoned(self, kind: Kind, task_id: str) -> None:
+        try:
+            await self.rest.cancel(kind, task_id)
+        except ConduitError as exc:
+            log.warning("the abandoned %s task %s could not be cancelled: %s", kind, task_id, exc.message)
+        else:
+            log.info("cancelled the %s task %s: it was created for a call that gave up waiting", kind, task_id)
+
+    def _spawn_job(self, job: Coroutine[Any, Any, None]) -> None:
+        running = asyncio.get_running_loop().create_task(job)
+        self._jobs.add(running)
+        running.add_done_callback(self._jobs.discard)
 
     def task(self, task_id: str, kind: Kind = "image") -> Task:
         """A handle on a task created elsewhere (another process, a previous session); followed from now."""
@@ -305,9 +337,7 @@ class ConduitClient:
         if existing is not None:
             return existing
         task = Task(task_id, kind, cancel=self._cancel)
-        job = asyncio.get_running_loop().create_task(self._start_and_follow(task))
-        self._jobs.add(job)
-        job.add_done_callback(self._jobs.discard)
+        self._spawn_job(self._start_and_follow(task))
         return task
 
     async def _start_and_follow(self, task: Task) -> None:
