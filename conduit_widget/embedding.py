@@ -11,7 +11,7 @@ import io
 from collections.abc import Awaitable, Callable
 from typing import Final, Literal
 
-from conduit_widget.client import ConduitError
+from conduit_widget.client import ConduitClient, ConduitError, UnsafeUrlError
 from conduit_widget.client.models import TaskResult
 from conduit_widget.url_policy import UnsafeUrl, check_media_url, should_embed
 
@@ -22,6 +22,30 @@ MAX_EMBED_BYTES: Final = 64 * 1024 * 1024  # more than this is left at its URL: 
 MAX_PICTURE_PIXELS: Final = 8192 * 8192
 PICTURE_FORMATS: Final = ("PNG", "JPEG", "WEBP", "GIF")
 Embedded = tuple[list[bytes], list[str], bytes, str]  # media, their MIME types, a video's poster, what went wrong
+
+
+class Downloads:
+    """A result's media, each fetched once: embedding, the static copy and saving share the bytes, or the error
+    (a medium that could not be fetched is not asked for again)."""
+
+    def __init__(self) -> None:
+        self._got: dict[str, bytes | ConduitError] = {}
+
+    async def fetch(self, url: str, limit: int, client: Callable[[], Awaitable[ConduitClient]]) -> bytes:
+        if url not in self._got:
+            try:
+                self._got[url] = await (await client()).download(url, limit=limit)
+            except ConduitError as exc:
+                self._got[url] = exc
+        got = self._got[url]
+        if isinstance(got, ConduitError):
+            raise got
+        return got
+
+    def refused(self) -> set[str]:
+        """URLs the kernel would not fetch (the policy refused them, or a redirect they led to): nor will the
+        browser be given them."""
+        return {url for url, got in self._got.items() if isinstance(got, UnsafeUrlError)}
 
 
 def safe_urls(urls: list[str]) -> tuple[set[str], list[str]]:

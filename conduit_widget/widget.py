@@ -23,7 +23,7 @@ from conduit_widget.client import ConduitClient, ConduitError, ConfigurationErro
 from conduit_widget.client.models import TERMINAL, TaskResult, TaskUpdate
 from conduit_widget.client.task import Task
 from conduit_widget.coalesce import Coalescer
-from conduit_widget.embedding import MAX_EMBED_BYTES, EmbedMedia, download_now, embedded_media, safe_urls
+from conduit_widget.embedding import MAX_EMBED_BYTES, Downloads, EmbedMedia, download_now, embedded_media, safe_urls
 from conduit_widget.saving import write_result
 from conduit_widget.shared_client import default_client, models_of
 
@@ -118,7 +118,7 @@ class GenerationWidget(anywidget.AnyWidget):
         self._unhook_task: Any = None
         self._static_handles: list[Any] = []
         self._static_bundle: dict[str, Any] | None = None
-        self._downloads: dict[str, bytes] = {}  # the current result's media, as fetched
+        self._downloads = Downloads()  # the current result's media, fetched once
         self._loop = _running_loop()
         self.on_msg(self._on_front_end_message)
         if self._loop is not None:
@@ -289,6 +289,7 @@ class GenerationWidget(anywidget.AnyWidget):
         self._progress.drop()
         safe, refusals = safe_urls([*result.urls, *([result.preview_url] if result.preview_url else [])])
         media, types, poster, trouble = await embedded_media(result, self._embed, self._fetch)
+        safe -= self._downloads.refused()
         update = self._task.update if self._task is not None else None
         with self.hold_sync():
             self.status = result.status
@@ -310,9 +311,7 @@ class GenerationWidget(anywidget.AnyWidget):
         await self._write_static_copy(result)
 
     async def _fetch(self, url: str, limit: int = MAX_EMBED_BYTES) -> bytes:
-        if url not in self._downloads:  # downloaded once: embedding, the static copy and `save` share it
-            self._downloads[url] = await (await self._get_client()).download(url, limit=limit)
-        return self._downloads[url]
+        return await self._downloads.fetch(url, limit, self._get_client)
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -326,7 +325,7 @@ class GenerationWidget(anywidget.AnyWidget):
 
     def _reset(self) -> None:
         self._static_bundle = None
-        self._downloads = {}
+        self._downloads = Downloads()
         self.progress, self.message, self.error, self.retryable = 0, "", "", False
         self.eta_seconds, self.elapsed_seconds, self.started_at = None, 0.0, 0.0
         self.task_id, self.image_url, self.image_urls, self.video_url, self.preview_url = "", "", [], "", ""

@@ -23,6 +23,7 @@ ERRORS = [
     "NotFoundError",
     "RateLimitError",
     "ServerError",
+    "UnsafeUrlError",
     "ValidationError",
 ]
 CLIENT = ["Backoff", "ConduitClient", "ConnectionEvent", "Keepalive", "Task", "TaskResult", "TaskUpdate"]

@@ -29,6 +29,7 @@ from conduit_widget.client.errors import (
     NotFoundError,
     RateLimitError,
     ServerError,
+    UnsafeUrlError,
     ValidationError,
 )
 from conduit_widget.client.errors import (
@@ -64,6 +65,7 @@ __all__ = [
     "Task",
     "TaskResult",
     "TaskUpdate",
+    "UnsafeUrlError",
     "ValidationError",
     "generate_image",
     "generate_video",

@@ -13,6 +13,7 @@ ConduitError
  │    └── ServerError              5xx
  ├── HubError                 a hub method failed (e.g. "Unauthorized access to task")
  ├── NetworkError             no answer: refused, reset, unreachable
+ ├── UnsafeUrlError           a media URL (or a redirect) the URL policy does not let the kernel fetch
  └── DeadlineExceededError    (also the builtin TimeoutError) a request or a ``wait()`` took too long
 
 No name shadows a builtin: ``from conduit_widget import *`` leaves ``TimeoutError`` and ``PermissionError`` Python's.
@@ -46,6 +47,7 @@ __all__ = [
     "NotFoundError",
     "RateLimitError",
     "ServerError",
+    "UnsafeUrlError",
     "ValidationError",
     "error_for_status",
     "message_from_body",
@@ -120,6 +122,11 @@ class HubError(ConduitError):
 
 class NetworkError(ConduitError):
     pass
+
+
+class UnsafeUrlError(ConduitError):
+    """A media URL, or a redirect on the way to one, that `conduit_widget.url_policy` does not let the kernel fetch:
+    link-local and metadata addresses, credentials, a private host named by a Conduit that is not on one."""
 
 
 class DeadlineExceededError(ConduitError, builtins.TimeoutError):

@@ -31,6 +31,7 @@ from conduit_widget.client.errors import (
     DeadlineExceededError,
     NetworkError,
     NotFoundError,
+    UnsafeUrlError,
     error_for_status,
 )
 from conduit_widget.client.policies import RetryPolicy
@@ -69,10 +70,13 @@ async def _capped_body(response: httpx.Response, limit: int, what: str) -> bytes
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limit:
         raise ConduitError(f"{what}: the server would send {int(declared):,} bytes, more than the {shown} allowed")
-    body = await _head(response, limit + 1)
-    if len(body) > limit:
-        raise ConduitError(f"{what}: the server sent more than the {shown} allowed; the rest was not read")
-    return body
+    chunks, size = [], 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:  # dropped as it stands, never joined: an endless answer costs `limit` bytes at most
+            raise ConduitError(f"{what}: the server sent more than the {shown} allowed; the rest was not read")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _data_url_bytes(url: str, limit: int, what: str) -> bytes:
@@ -201,7 +205,7 @@ class RestClient:
             try:
                 url = check_fetch_url(url, self.base_url)
             except UnsafeUrl as exc:
-                raise ConduitError(f"{what}: refused, {exc}") from None
+                raise UnsafeUrlError(f"{what}: refused, {exc}") from None
             if url[:5].lower() == "data:":
                 return _data_url_bytes(url, limit, what)
             own = url.startswith(self.base_url + "/")

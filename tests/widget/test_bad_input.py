@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import socket
 import math
 import re
+import socket
 from typing import Any
 
 import pytest
