@@ -131,25 +131,18 @@ def test_a_key_anywhere_in_any_server_text_is_blanked_out(before: str, after: st
 # -- media: endless, enormous, or from where the kernel may not go ---------------------------------------------------
 
 
-def _rss_peak_mib() -> float:
+def _memory_mib(field: str) -> float:
+    """VmRSS (now) or VmHWM (the peak) of this process, in MiB."""
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
-    raise AssertionError("no VmHWM")
+    raise AssertionError(f"no {field} in /proc/self/status")
 
 
 def _reset_rss_peak() -> None:
     with open("/proc/self/clear_refs", "w") as refs:
         refs.write("5")  # Linux: the peak RSS (VmHWM) starts again from the current RSS
-
-
-def _rss_mib() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
 
 
 @pytest.mark.security("an endless or huge media response is cut off at the size cap")
@@ -159,11 +152,11 @@ async def test_endless_media_cost_less_than_twice_the_cap_and_say_so() -> None:
     with hostile_conduit(Hostility(media="endless")) as server:
         async with client_for(server) as client:
             _reset_rss_peak()
-            before = _rss_mib()
+            before = _memory_mib("VmRSS")
             widget = GenerationWidget("a fox", client=client, embed_media=True)
             widget.generate()
             await widget.wait(30)
-            grown = _rss_peak_mib() - before
+            grown = _memory_mib("VmHWM") - before
             widget.close()
     cap = MAX_EMBED_BYTES / 2**20
     assert grown < 2 * cap, f"the kernel grew {grown:.0f} MiB for a {cap:.0f} MiB cap"

@@ -47,3 +47,24 @@ def test_a_saved_notebook_keeps_a_static_copy_and_no_key(conduit, monkeypatch):
         copies.append(static[0]["data"])
     assert "image/jpeg" in copies[0], "GitHub and nbviewer show an image where they show no HTML"
     assert len(json.dumps(notebook.cells[0].outputs)) < 60_000, "the static copy is too heavy for a notebook"
+
+
+@pytest.mark.security(
+    "the key is in no trait, static copy, log record, exception or CLI output, even when the server echoes it"
+)
+def test_a_key_the_server_echoes_stays_out_of_the_saved_notebook(monkeypatch):
+    from tests.hostile import KEY, Hostility, hostile_conduit
+
+    with hostile_conduit(Hostility(echo_key=True, fail=True)) as server:
+        monkeypatch.setenv("CONDUIT_BASE_URL", server.base_url)
+        monkeypatch.setenv("CONDUIT_API_KEY", KEY)
+        cells = [
+            "import logging\nlogging.basicConfig(level=logging.DEBUG)\n"
+            "from conduit_widget import GenerationWidget\nw = GenerationWidget('a fox')\nw",
+            "try:\n    await w.wait(30)\nexcept Exception as e:\n    print(type(e).__name__, e)\nprint(w.error)",
+        ]
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+        NotebookClient(notebook, timeout=120, kernel_name="python3", store_widget_state=True).execute()
+    saved = nbformat.writes(notebook)
+    assert "the model crashed (for key [redacted])" in saved  # the server's words arrived, without the key
+    assert KEY not in saved, "the echoed key is in the saved notebook"
