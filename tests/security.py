@@ -49,6 +49,11 @@ CHECKS: Final = (
     "the local Conduit stays up under slow, held and flooding connections",
     "the local Conduit answers non-finite, out-of-range and over-deep input with 400",
 )
+HOSTILE_SERVER_CHECKS: Final = CHECKS[
+    CHECKS.index(
+        "the key is in no trait, static copy, log record, exception or CLI output, even when the server echoes it"
+    ) :
+]
 # The TypeScript half of the URL policy runs under vitest (`make test-js`), not pytest.
 TYPESCRIPT_TESTS: Final = {"unsafe media URLs never reach the browser": "js/tests/url-policy.test.ts"}
 
@@ -72,6 +77,18 @@ def record(item: pytest.Item, outcome: str) -> None:
         _outcomes[check][item.nodeid] = "failed" if "failed" in (previous, outcome) else outcome
 
 
+def rows(checks: tuple[str, ...], outcomes: dict[str, dict[str, str]]) -> list[str]:
+    """The table of `checks` and the tests that showed each."""
+    lines = ["| check | shown by |", "|---|---|"]
+    for check in checks:
+        cases = Counter(node.split("[", 1)[0] for node in outcomes.get(check, {}))
+        tests = [f"`{test}`" + (f" ({n} cases)" if n > 1 else "") for test, n in sorted(cases.items())]
+        if check in TYPESCRIPT_TESTS:
+            tests.append(f"`{TYPESCRIPT_TESTS[check]}` (vitest)")
+        lines.append(f"| {check} | {'<br>'.join(tests)} |")
+    return lines
+
+
 def render() -> str:
     lines = [
         "# Security checklist",
@@ -80,15 +97,8 @@ def render() -> str:
         "Each promise from issues 6 and 17 and the tests that show it, all passing in the run that wrote this page",
         "(`tests/security.py` lists the checks; a check without a passing test keeps the page from being written).",
         "",
-        "| check | shown by |",
-        "|---|---|",
     ]
-    for check in CHECKS:
-        cases = Counter(node.split("[", 1)[0] for node in _outcomes[check])
-        tests = [f"`{test}`" + (f" ({n} cases)" if n > 1 else "") for test, n in sorted(cases.items())]
-        if check in TYPESCRIPT_TESTS:
-            tests.append(f"`{TYPESCRIPT_TESTS[check]}` (vitest)")
-        lines.append(f"| {check} | {'<br>'.join(tests)} |")
+    lines += rows(CHECKS, _outcomes)
     return "\n".join(lines) + "\n"
 
 

@@ -192,7 +192,26 @@ def render(tallies: list[Tally], soak: bool, loads: list[LoadFigures] | None = N
         )
     lines += ["", "Notes:", ""] + [f"- {t.scenario}: {t.notes}" for t in tallies if t.notes]
     lines += render_loads(loads or [])
+    lines += render_hostile_server()
     return "\n".join(lines) + "\n"
+
+
+def render_hostile_server() -> list[str]:
+    """Issue 17's outcomes, with the tests that showed them in the security pass of the same `make reliability`
+    (it runs first and leaves its outcomes in tests/_artifacts/security.json)."""
+    from tests import security
+
+    outcomes = json.loads(security.ARTIFACT.read_text()) if security.ARTIFACT.exists() else {}
+    lines = [
+        "",
+        "## A hostile or broken server, and every misuse",
+        "",
+        "Issue 17: what a server that echoes the key, sends endless or enormous media, names forbidden URLs, nests its",
+        "JSON past any parser, says 404 for a task it has, stalls or holds connections comes to, and what a user's",
+        "mistakes come to. `tests/hostile.py` is the misbehaving Conduit; these rows are also in `docs/security.md`.",
+        "",
+    ]
+    return lines + security.rows(security.HOSTILE_SERVER_CHECKS, outcomes)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
