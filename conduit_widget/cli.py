@@ -1,4 +1,9 @@
-"""``conduit-widget``: generate an image or a video, run the local Conduit, or the demo (it plus JupyterLab)."""
+"""``conduit-widget``: generate an image or a video, run the local Conduit, or the demo (it plus JupyterLab).
+
+Exit codes: 0 done, 2 anything that went wrong (a bad argument, no server, a refused request, a failed or timed-out
+task), each said in one line on stderr, 130 after Ctrl+C. Every string a server sent passes ``for_terminal``
+before it is printed: the terminal gets no control sequence and no key from it.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,16 @@ import logging
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from conduit_widget._version import __version__
 from conduit_widget.protocol import VIDEO_SECONDS
 from conduit_widget.saving import write_result
 from conduit_widget.server.profiles import PROFILES
+from conduit_widget.terminal import for_terminal
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -72,8 +79,16 @@ def _size(text: str) -> str:
     return text
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose mistakes are one line (its own print the usage first) like every other failure here."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: error: {for_terminal(message)} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="conduit-widget", description=__doc__)
+    parser = _Parser(prog="conduit-widget", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"conduit-widget {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -135,6 +150,8 @@ def _server_options(parser: argparse.ArgumentParser, default_port: int = 5000) -
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from conduit_widget.client import ConduitError
+
     try:
         if args.command == "generate":
             return _generate(args)
@@ -143,32 +160,61 @@ def main(argv: Sequence[str] | None = None) -> int:
         from conduit_widget.demo import run_demo
 
         return run_demo(args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl+C outside a task (a task's own is handled where it runs)
+        print("conduit-widget: interrupted", file=sys.stderr)
         return 130
-    except (ValueError, OSError) as exc:  # bad settings or a busy port: say so, without a traceback
-        print(f"conduit-widget: error: {exc}", file=sys.stderr)
-        return 2
+    except ConduitError as exc:  # a bad key, a refused request, no answer
+        return _fail(exc.message)
+    except (ValueError, OSError) as exc:  # bad settings, a busy port, a file that cannot be written
+        return _fail(str(exc))
+    except Exception as exc:  # a fault nobody foresaw is still one line, never a traceback
+        return _fail(f"unexpected {type(exc).__name__}: {exc}")
+
+
+def _secrets() -> list[str]:
+    """What a server must not get printed back: the key the client sends (it reads the same variable)."""
+    return [os.environ.get("CONDUIT_API_KEY", "")]
+
+
+def _fail(text: str) -> int:
+    print(f"conduit-widget: error: {for_terminal(text, _secrets())}", file=sys.stderr, flush=True)
+    return 2
+
+
+class _TerminalLog(logging.Formatter):
+    """Log records (the client's, the libraries') as one cleaned line each: a record may quote the server."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"conduit-widget: {record.levelname.lower()}: {for_terminal(record.getMessage(), _secrets())}"
+
+
+def _terminal_diagnostics() -> None:
+    """Warnings and log records reach the terminal cleaned, one line each, like everything else `generate` prints."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_TerminalLog())
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+
+    def show(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+        print(f"conduit-widget: warning: {for_terminal(message, _secrets())}", file=sys.stderr, flush=True)
+
+    warnings.showwarning = show
 
 
 def _generate(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from conduit_widget.client import ConduitError, ConfigurationError, ValidationError
-
     stderr = Console(stderr=True, highlight=False)
-    mistake = None
     if args.video and args.n is not None:
-        mistake = "--n applies to images only; a video task makes one video"
-    elif not args.video and args.duration is not None:
-        mistake = "--duration applies to videos only; add --video"
-    if mistake:
-        stderr.print(f"conduit-widget generate: error: {mistake}", style="red", soft_wrap=True)
-        return 2
-    try:
-        return asyncio.run(_generate_and_save(args, stderr))
-    except ConduitError as exc:  # a bad key, a refused request, no answer: one line, never a traceback
-        stderr.print(f"conduit-widget: error: {exc.message}", style="red", markup=False, soft_wrap=True)
-        return 2 if isinstance(exc, ConfigurationError | ValidationError) else 1
+        return _fail("--n applies to images only; a video task makes one video")
+    if not args.video and args.duration is not None:
+        return _fail("--duration applies to videos only; add --video")
+    _terminal_diagnostics()
+    return asyncio.run(_generate_and_save(args, stderr))
+
+
+def _say(console: Console, text: str, style: str) -> None:
+    """One line on `console`, cleaned: `text` holds a server's words (a task id, a message, a URL)."""
+    console.print(for_terminal(text, _secrets()), style=style, markup=False, highlight=False, soft_wrap=True)
 
 
 async def _generate_and_save(args: argparse.Namespace, stderr: Console) -> int:
@@ -188,16 +234,18 @@ async def _generate_and_save(args: argparse.Namespace, stderr: Console) -> int:
             async with asyncio.timeout(args.timeout):
                 with TaskProgress(stderr, task.kind) as shown:
                     async for update in task:
+                        if update.message is not None:  # the one server text the bar shows
+                            update = update._replace(message=for_terminal(update.message, _secrets()))
                         shown.update(update)
         except TimeoutError:
             if (await task.cancel()).status == "cancelled":  # else it ended meanwhile: save or report that
-                stderr.print(f"Not done after {args.timeout:g} s: cancelled task {task.id}.", style="red", markup=False)
-                return 1
+                _say(stderr, f"Not done after {args.timeout:g} s: cancelled task {task.id}.", "red")
+                return 2
         except asyncio.CancelledError:  # Ctrl+C: asyncio.run cancels this coroutine
             if (this := asyncio.current_task()) is not None:
                 this.uncancel()  # handled: later timeouts (in task.cancel) must work as usual
             await task.cancel()
-            stderr.print(f"Interrupted: cancelled task {task.id} on the server.", style="yellow", markup=False)
+            _say(stderr, f"Interrupted: cancelled task {task.id} on the server.", "yellow")
             return 130
         return await _save(client, task, args, stderr)
 
@@ -210,12 +258,12 @@ async def _save(client: ConduitClient, task: Task, args: argparse.Namespace, std
     assert result is not None
     if not result.ok or not result.urls:
         ending = _ENDINGS.get(result.status, "completed but named no media")
-        why = " ".join(f": {result.error}".split()) if result.error else ""  # the server's words, on one line
-        stderr.print(f"The {task.kind} task {task.id} {ending}{why}", style="red", markup=False, soft_wrap=True)
-        return 1
+        why = f": {result.error}" if result.error else ""
+        _say(stderr, f"The {task.kind} task {task.id} {ending}{why}", "red")
+        return 2
     data = [await client.download(url) for url in result.urls]
     for path in write_result(args.out, args.prompt, result, data):
-        print(f"Saved {path}", flush=True)
+        print(for_terminal(f"Saved {path}", _secrets()), flush=True)
     return 0
 
 

@@ -2,11 +2,21 @@
 // embeds when the browser may not reach the result's URLs. Each URL made here
 // is registered in `own`, the set the URL policy accepts blob: URLs from, and
 // revoked as soon as its bytes are replaced or the view goes away.
+import { allowedType, sniffType } from "./download";
 import type { Embedded, MediaRef } from "./media-plan";
 import { asStringArray } from "./traits";
 
-/** Types a result may have. SVG and HTML stay out: a blob: document of those types could run script. */
-const SAFE_MIME_RE = /^(image\/(png|jpeg|webp|gif|avif)|video\/(mp4|webm|ogg|quicktime))$/;
+/** The type a blob of result bytes gets: an allowed image or video type, never SVG or HTML (a blob: document of
+ * those types could run script); bytes without a type get the one they show, and none when they show none. */
+function forcedType(bytes: BlobPart, mime: string): string {
+  if (mime !== "") {
+    return allowedType(mime, "image") || allowedType(mime, "video");
+  }
+  const buffer = bytes instanceof ArrayBuffer ? bytes : (bytes as ArrayBufferView).buffer;
+  const offset = bytes instanceof ArrayBuffer ? 0 : (bytes as ArrayBufferView).byteOffset;
+  const length = bytes instanceof ArrayBuffer ? bytes.byteLength : (bytes as ArrayBufferView).byteLength;
+  return sniffType(new Uint8Array(buffer, offset, Math.min(16, length)));
+}
 
 /** The bytes of a trait value (anywidget delivers DataView), or null when absent or empty. */
 function bytesOf(v: unknown): BlobPart | null {
@@ -82,13 +92,16 @@ export class BlobStore {
     if (bytes === null) {
       return null;
     }
-    if (mime !== "" && !SAFE_MIME_RE.test(mime)) {
-      refusals.push(`${label} refused: type "${mime.slice(0, 60)}" is not an allowed image or video type`);
+    const type = forcedType(bytes, mime);
+    if (type === "") {
+      const why =
+        mime === "" ? "it has no type and its bytes are no image or video" : `type "${mime.slice(0, 60)}" is not an allowed image or video type`;
+      refusals.push(`${label} refused: ${why}`);
       return null;
     }
-    const url = URL.createObjectURL(new Blob([bytes], mime === "" ? {} : { type: mime }));
+    const url = URL.createObjectURL(new Blob([bytes], { type }));
     this.own.add(url);
-    return { url, mime };
+    return { url, mime: type };
   }
 
   private revoke(urls: readonly string[]): void {

@@ -1,4 +1,4 @@
-// Decides what the media area shows, and under which download names. Pure:
+// Decides what the media area shows (download.ts names the files). Pure:
 // no DOM. Every URL, the widget's own blob: URLs included, passes checkMediaUrl.
 import { type Kind, asKind, asString, asStringArray } from "./traits";
 import { checkMediaUrl, type UrlPolicyOptions } from "./url-policy";
@@ -116,43 +116,4 @@ export function planMedia(
     plan.preview = preview();
   }
   return plan;
-}
-
-const EXT_BY_MIME: Record<string, string> = {
-  "image/png": "png",
-  "image/jpeg": "jpg",
-  "image/webp": "webp",
-  "image/gif": "gif",
-  "image/avif": "avif",
-  "video/mp4": "mp4",
-  "video/webm": "webm",
-  "video/ogg": "ogv",
-  "video/quicktime": "mov",
-};
-const KNOWN_EXT = new Set([...Object.values(EXT_BY_MIME), "jpeg"]);
-
-function extensionOf(ref: MediaRef, kind: Kind): string {
-  const fromMime = EXT_BY_MIME[ref.mime.toLowerCase()];
-  if (fromMime !== undefined) {
-    return fromMime;
-  }
-  const dataMime = /^data:([^;,]+)/i.exec(ref.url)?.[1]?.toLowerCase();
-  if (dataMime !== undefined) {
-    return EXT_BY_MIME[dataMime] ?? (kind === "video" ? "mp4" : "png");
-  }
-  try {
-    const ext = /\.([a-z0-9]{2,5})$/i.exec(new URL(ref.url).pathname)?.[1]?.toLowerCase();
-    if (ext !== undefined && KNOWN_EXT.has(ext)) {
-      return ext;
-    }
-  } catch {
-    // Not parseable as a URL: fall through to the kind's default.
-  }
-  return kind === "video" ? "mp4" : "png";
-}
-
-/** A download name such as "conduit-3f2a9c1d-1.png": task id prefix, 1-based index, extension. */
-export function downloadName(taskId: string, index: number, ref: MediaRef, kind: Kind): string {
-  const prefix = taskId.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 8) || "result";
-  return `conduit-${prefix}-${index + 1}.${extensionOf(ref, kind)}`;
 }

@@ -4,7 +4,8 @@
 // a loaded image is left alone.
 import { BlobStore } from "./blobs";
 import { h, setText } from "./dom";
-import { type MediaPlan, type MediaRef, downloadName, planMedia } from "./media-plan";
+import { downloadLink } from "./download";
+import { type MediaPlan, type MediaRef, planMedia } from "./media-plan";
 import { type Kind, type Traits, isActive } from "./traits";
 
 export interface MediaView {
@@ -49,10 +50,11 @@ export function createMediaView(traits: Traits, onProblems: (lines: string[]) =>
   let shownKey = "";
   let generation = 0;
   let loadErrors: string[] = [];
+  let downloadErrors: string[] = [];
   let planProblems: string[] = [];
   let opener: HTMLElement | null = null;
 
-  const report = (): void => onProblems([...store.refusals, ...planProblems, ...loadErrors]);
+  const report = (): void => onProblems([...store.refusals, ...planProblems, ...loadErrors, ...downloadErrors]);
 
   const onLoadError = (what: string): (() => void) => {
     const mine = generation;
@@ -91,15 +93,16 @@ export function createMediaView(traits: Traits, onProblems: (lines: string[]) =>
   const downloads = (refs: MediaRef[], kind: Kind): HTMLElement => {
     const row = h("div", "cw-downloads");
     const taskId = traits.str("task_id");
-    refs.forEach((ref, i) => {
-      const what = kind === "video" ? "video" : refs.length > 1 ? `image ${i + 1}` : "image";
-      const link = h("a", "cw-download", `Download ${what}`);
-      link.href = ref.url;
-      link.setAttribute("download", downloadName(taskId, i, ref, kind));
-      link.rel = "noopener noreferrer";
-      // Browsers ignore `download` for cross-origin URLs and navigate instead: never away from the notebook.
-      link.target = "_blank";
-      row.append(link);
+    const mine = generation;
+    const onProblem = (line: string): void => {
+      if (mine === generation) {
+        downloadErrors = [line];
+        report();
+      }
+    };
+    refs.forEach((ref, index) => {
+      const label = kind === "video" ? "video" : refs.length > 1 ? `image ${index + 1}` : "image";
+      row.append(downloadLink(ref, { taskId, index, kind, label, onProblem, signal }));
     });
     return row;
   };
@@ -185,6 +188,7 @@ export function createMediaView(traits: Traits, onProblems: (lines: string[]) =>
       shownKey = key;
       generation += 1;
       loadErrors = [];
+      downloadErrors = [];
       closeEnlarged(false);
       el.replaceChildren(...build(plan));
       el.classList.toggle("cw-has-result", plan.video !== null || plan.images.length > 0);

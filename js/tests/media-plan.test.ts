@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { downloadName, planMedia } from "../media-plan";
+import { planMedia } from "../media-plan";
 
 const urls = (refs: Array<{ url: string }>) => refs.map((r) => r.url);
 
@@ -122,22 +122,5 @@ describe("planMedia with embedded bytes", () => {
     const plan = planMedia({ kind: "image" }, {}, { items: [{ url: own1, mime: "image/png" }], poster: null });
     expect(plan.images).toEqual([]);
     expect(plan.refusals[0]).toMatch(/^media\[0\] refused: blob:/);
-  });
-});
-
-describe("downloadName", () => {
-  const ref = (url: string, mime = "") => ({ url, mime });
-
-  it.each([
-    ["3f2a9c1d-7b6e", 0, ref("blob:x", "image/png"), "image", "conduit-3f2a9c1d-1.png"],
-    ["3f2a9c1d-7b6e", 1, ref("blob:x", "image/jpeg"), "image", "conduit-3f2a9c1d-2.jpg"],
-    ["abc", 0, ref("https://x.example/out/v.webm?sig=1"), "video", "conduit-abc-1.webm"],
-    ["abc", 0, ref("https://x.example/out/file.exe"), "image", "conduit-abc-1.png"],
-    ["abc", 0, ref("https://x.example/download"), "video", "conduit-abc-1.mp4"],
-    ["abc", 0, ref("data:image/gif;base64,R0lG"), "image", "conduit-abc-1.gif"],
-    ["", 2, ref("blob:x"), "image", "conduit-result-3.png"],
-    ["../../etc/passwd", 0, ref("blob:x", "video/mp4"), "video", "conduit-etcpassw-1.mp4"],
-  ] as const)("%s #%i -> %s", (taskId, index, r, kind, name) => {
-    expect(downloadName(taskId, index, r, kind)).toBe(name);
   });
 });

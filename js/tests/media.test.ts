@@ -59,9 +59,11 @@ describe("result area", () => {
     expect(img?.getAttribute("src")).toBe(A);
     expect(img?.alt).toBe("a red fox");
     expect(q(".cw-grid").classList.contains("cw-cols-1")).toBe(true);
-    expect(links(root)).toEqual([[A, "conduit-3f2a9c1d-1.png"]]);
+    // A URL on another host is fetched on click, never opened: no href to open in a tab (download.test.ts).
+    expect(links(root)).toEqual([[null, "conduit-3f2a9c1d-1.png"]]);
     const link = q<HTMLAnchorElement>("a.cw-download");
     expect(link.rel).toBe("noopener noreferrer");
+    expect(link.hasAttribute("target")).toBe(false);
     expect(link.textContent).toBe("Download image");
   });
 
@@ -70,9 +72,10 @@ describe("result area", () => {
     expect(images(root).map((i) => i.getAttribute("src"))).toEqual([A, B]);
     expect(images(root)[1]?.alt).toBe("a red fox (2 of 2)");
     expect(q(".cw-grid").classList.contains("cw-cols-2")).toBe(true);
+    // The extension is the kind's until the bytes say otherwise: the URL's ".webp" is the server's word.
     expect(links(root)).toEqual([
-      [A, "conduit-3f2a9c1d-1.png"],
-      [B, "conduit-3f2a9c1d-2.webp"],
+      [null, "conduit-3f2a9c1d-1.png"],
+      [null, "conduit-3f2a9c1d-2.png"],
     ]);
   });
 
@@ -88,7 +91,7 @@ describe("result area", () => {
     expect(video.hasAttribute("autoplay")).toBe(false);
     expect(video.getAttribute("src")).toBe(V);
     expect(video.getAttribute("poster")).toBe(P);
-    expect(links(root)).toEqual([[V, "conduit-3f2a9c1d-1.mp4"]]);
+    expect(links(root)).toEqual([[null, "conduit-3f2a9c1d-1.mp4"]]);
   });
 
   it("does not rebuild the media on progress, status or prompt updates", () => {
@@ -229,6 +232,38 @@ describe("embedded media", () => {
     const { root } = mount({ media: [bytes(), "x" as unknown as DataView], media_types: ["image/png", "image/png"], poster: bytes() });
     expect(created).toEqual([]);
     expect(root.querySelector(".cw-placeholder")).not.toBeNull();
+  });
+});
+
+describe("download links in the view", () => {
+  const answer = (body: BodyInit, type: string) => vi.fn(async () => new Response(body, { headers: { "content-type": type } }));
+
+  it("a URL answered with HTML: no page opens, nothing is saved, and the error panel says why", async () => {
+    const fetcher = answer("<script>alert(1)</script>", "text/html");
+    vi.stubGlobal("fetch", fetcher);
+    const opened = vi.spyOn(window, "open");
+    const saved = vi.spyOn(HTMLAnchorElement.prototype, "click");
+    const { q } = mount({ status: "completed", image_url: A });
+    q<HTMLAnchorElement>("a.cw-download").click();
+    await vi.waitFor(() => expect(q(".cw-error-lines").textContent).toMatch(/Could not download the image: the file is not an image \(type "text\/html"\)/));
+    expect(fetcher).toHaveBeenCalledWith(A, expect.objectContaining({ credentials: "omit" }));
+    expect(saved.mock.contexts.filter((a) => (a as HTMLAnchorElement).href.startsWith("blob:"))).toEqual([]);
+    expect(opened).not.toHaveBeenCalled();
+    vi.unstubAllGlobals();
+  });
+
+  it("a URL answered with a PNG is saved from a blob: URL of type image/png under the widget's name", async () => {
+    vi.stubGlobal("fetch", answer(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0]), "application/octet-stream"));
+    const saved: Array<[string, string]> = [];
+    vi.spyOn(HTMLAnchorElement.prototype, "click").mockImplementation(function (this: HTMLAnchorElement) {
+      saved.push([this.getAttribute("href") ?? "", this.getAttribute("download") ?? ""]);
+    });
+    const { root } = mount({ status: "completed", image_urls: [A, B] });
+    root.querySelectorAll<HTMLAnchorElement>("a.cw-download")[1]?.dispatchEvent(new MouseEvent("click", { cancelable: true }));
+    await vi.waitFor(() => expect(saved).toHaveLength(1));
+    expect(saved[0]).toEqual([created[0], "conduit-3f2a9c1d-2.png"]);
+    expect(created[0]).toMatch(/-image\/png$/);
+    vi.unstubAllGlobals();
   });
 });
 
