@@ -1,7 +1,8 @@
 """``conduit-widget``: generate an image or a video, run the local Conduit, or the demo (it plus JupyterLab).
 
-Exit codes: 0 done, 2 anything that went wrong (a bad argument, no server, a refused request, a failed or timed-out
-task), each said in one line on stderr, 130 after Ctrl+C. Every string a server sent passes ``for_terminal``
+Exit codes, as grep's: 0 the result was saved, 1 the task ended without one (failed, cancelled, timed out: the
+server did its job and said no), 2 an error (a bad argument, no server, a refused request, a file that cannot be
+written), each said in one line on stderr; 130 after Ctrl+C. Every string a server sent passes ``for_terminal``
 before it is printed: the terminal gets no control sequence and no key from it.
 """
 
@@ -96,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
         "generate",
         help="generate an image (or a video) with a live progress bar, and save it",
         description="Uses $CONDUIT_BASE_URL and $CONDUIT_API_KEY; with neither set, a local Conduit in this process.",
+        epilog="Exit codes: 0 saved, 1 the task ended without a result (failed, cancelled, timed out), 2 an error "
+        "(said in one line), 130 interrupted.",
     )
     generate.add_argument("prompt", help="what to generate")
     generate.add_argument("--video", action="store_true", help="generate a video instead of an image")
@@ -240,7 +243,7 @@ async def _generate_and_save(args: argparse.Namespace, stderr: Console) -> int:
         except TimeoutError:
             if (await task.cancel()).status == "cancelled":  # else it ended meanwhile: save or report that
                 _say(stderr, f"Not done after {args.timeout:g} s: cancelled task {task.id}.", "red")
-                return 2
+                return 1
         except asyncio.CancelledError:  # Ctrl+C: asyncio.run cancels this coroutine
             if (this := asyncio.current_task()) is not None:
                 this.uncancel()  # handled: later timeouts (in task.cancel) must work as usual
@@ -260,7 +263,7 @@ async def _save(client: ConduitClient, task: Task, args: argparse.Namespace, std
         ending = _ENDINGS.get(result.status, "completed but named no media")
         why = f": {result.error}" if result.error else ""
         _say(stderr, f"The {task.kind} task {task.id} {ending}{why}", "red")
-        return 2
+        return 1
     data = [await client.download(url) for url in result.urls]
     for path in write_result(args.out, args.prompt, result, data):
         print(for_terminal(f"Saved {path}", _secrets()), flush=True)

@@ -55,7 +55,10 @@ HOSTILE_SERVER_CHECKS: Final = CHECKS[
     ) :
 ]
 # The TypeScript half of the URL policy runs under vitest (`make test-js`), not pytest.
-TYPESCRIPT_TESTS: Final = {"unsafe media URLs never reach the browser": "js/tests/url-policy.test.ts"}
+TYPESCRIPT_TESTS: Final = {
+    "unsafe media URLs never reach the browser": "js/tests/url-policy.test.ts",
+    "download links name a safe file and never render server HTML": "js/tests/download.test.ts",
+}
 
 _outcomes: dict[str, dict[str, str]] = {check: {} for check in CHECKS}
 

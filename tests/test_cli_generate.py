@@ -149,9 +149,9 @@ def test_file_names_come_from_the_prompt_and_the_task_or_the_out_option(tmp_path
     assert _destinations(Path("out/clip.mp4"), "x", task, 1, ".mp4") == [Path("out/clip.mp4")]
 
 
-def test_a_failed_task_says_why_and_exits_2(conduit, tmp_path):
+def test_a_failed_task_says_why_and_exits_1(conduit, tmp_path):
     code, output = _pty(conduit, tmp_path, "doomed", "--model", "test-fail")
-    assert code == 2, output
+    assert code == 1, output
     plain = ANSI.sub("", output)
     assert re.search(r"image task \S+ failed: The provider failed part-way through", plain), plain
     assert "Traceback" not in plain
@@ -216,8 +216,8 @@ def test_ctrl_c_cancels_the_task_on_the_server(conduit, tmp_path):
     assert status.json()["status"] == "cancelled"
 
 
-def test_a_timeout_cancels_the_task_and_exits_2(conduit, tmp_path):
+def test_a_timeout_cancels_the_task_and_exits_1(conduit, tmp_path):
     result = _piped(conduit, tmp_path, "stuck", "--model", "test-hang", "--size", "64x64", "--timeout", "0.5")
-    assert result.returncode == 2, result.stderr
+    assert result.returncode == 1, result.stderr
     assert re.search(r"Not done after 0\.5 s: cancelled task \S+\.", result.stderr), result.stderr
     assert list(tmp_path.iterdir()) == []
