@@ -20,6 +20,7 @@ from typing import Any, Final, NamedTuple
 from conduit_widget.client.errors import ConduitError
 from conduit_widget.client.models import TaskResult
 from conduit_widget.embedding import PICTURE_FORMATS, picture_problem
+from conduit_widget.terminal import for_terminal
 from conduit_widget.url_policy import UnsafeUrl, check_media_url
 
 log = logging.getLogger(__name__)
@@ -102,8 +103,10 @@ def static_bundle(
     ``missing`` says why one is not there."""
     what = "video" if result.kind == "video" else ("image" if len(result.urls) <= 1 else f"{len(result.urls)} images")
     caption = f"Generated {what} for {prompt!r}" if result.ok else f"The {result.kind} task {result.status}"
-    lines = [caption + (f": {result.error}" if result.error else "") + "".join(f" ({m})" for m in missing or ())]
-    lines += [f"  {url}" for url in result.urls]
+    # Front ends render text/plain's ANSI sequences, and a terminal (jupyter console) obeys them: none from a server.
+    error = f": {for_terminal(result.error)}" if result.error else ""
+    lines = [caption + error + "".join(f" ({for_terminal(m)})" for m in missing or ())]
+    lines += [f"  {for_terminal(url)}" for url in result.urls]
     parts = [f'<div class="conduit-widget-static" data-conduit-static="{html.escape(static_id)}">']
     for thumb in thumbs:
         source = "data:image/jpeg;base64," + base64.b64encode(thumb).decode()

@@ -36,6 +36,7 @@ class Hostility:
 
     echo_key: bool = False  # failures, media errors and hub refusals quote the key the client sent
     fail: bool = False  # the task fails (with a message that quotes the key, if echo_key)
+    fail_message: str = "the model crashed"
     urls: list[str] | None = None  # the result's URLs; None: one PNG on this server
     media: Media = "png"  # what the media route sends: a PNG, bytes without end, a decompression bomb, a 500
     deep_json: Literal["create", "status"] | None = None  # which answer nests 100,000 levels deep
@@ -83,7 +84,7 @@ class HostileConduit:
         if self.hostility.deep_json == "status":
             return web.Response(text="[" * 100_000 + "]" * 100_000, content_type="application/json")
         if self.hostility.fail:
-            error = self.echo(request, "the model crashed")
+            error = self.echo(request, self.hostility.fail_message)
             return web.json_response({"task_id": task_id, "status": "Failed", "progress": 0, "error": error})
         urls = self.hostility.urls if self.hostility.urls is not None else [f"{self.base_url}/media/{task_id}.png"]
         result = {"created": 0, "data": [], "images": [{"url": u} for u in urls]}

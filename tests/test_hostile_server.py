@@ -128,6 +128,20 @@ def test_a_key_anywhere_in_any_server_text_is_blanked_out(before: str, after: st
     assert key not in record.getMessage()
 
 
+@pytest.mark.security("terminal output carries no control sequences or key from the server")
+async def test_the_static_copy_keeps_the_servers_words_without_its_control_sequences() -> None:
+    message = "\x1b]52;c;ZXZpbA==\x07the model \x1b[31mcrashed\x9b0m\u202eevil"
+    with hostile_conduit(Hostility(fail=True, fail_message=message)) as server:
+        async with client_for(server) as client:
+            widget = GenerationWidget("a fox", client=client)
+            widget.generate()
+            assert (await widget.wait(20)).status == "failed"
+            widget.close()
+    copy = widget.static_copy
+    assert copy is not None and "the model crashed" in copy["text/plain"], copy
+    assert not any(c in copy["text/plain"] for c in "\x1b\x07\x9b\u202e")
+
+
 # -- media: endless, enormous, or from where the kernel may not go ---------------------------------------------------
 
 
