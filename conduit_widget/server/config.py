@@ -50,7 +50,7 @@ class ServerConfig:
     max_body: int = 1024 * 1024
     rate_limit_per_minute: int | None = None  # per key, on the create routes
     limits: ConnectionLimits = field(default_factory=ConnectionLimits)
-    # Renders at once; the rest stay queued (pending), as behind a provider's queue, so memory stays bounded.
+    # Videos rendered at once; the rest stay queued (pending), as behind a provider's queue: memory stays bounded.
     max_renders: int = 2
 
     def __post_init__(self) -> None:

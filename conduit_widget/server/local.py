@@ -45,7 +45,7 @@ class LocalConduit:
     ``port=0`` picks a free port; ``base_url`` is known as soon as the object starts. ``profile`` picks which real
     server to be (`conduit_widget.server.profiles`): ``default``, ``conduit-2025.08``, ``conduit-gateway`` or
     ``js-client-docs``. ``limits`` are Kestrel's timeouts and the per-address connection cap
-    (`conduit_widget.server.config.ConnectionLimits`); ``max_renders`` tasks render at once, the rest stay queued.
+    (`conduit_widget.server.config.ConnectionLimits`); ``max_renders`` videos render at once, the rest stay queued.
     """
 
     def __init__(

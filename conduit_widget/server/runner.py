@@ -4,9 +4,11 @@ Pacing is asyncio sleeps divided by the server's speed; the rendering itself (Pi
 threads so the event loop keeps serving hubs and routes meanwhile. State changes are saved to the store
 before they are announced, so a client that polls after an event never sees an older state.
 
-At most ``config.max_renders`` tasks render at once (a task holds its slot from "processing" to its ending): the
-rest stay queued, as behind a provider's queue, and a flood of large videos costs that many renders' memory and
-no more. A provider that never answers (the test-hang model) gives its slot back while it waits.
+At most ``config.max_renders`` videos render at once (a video holds its slot from "processing" to its ending, as
+its encoder holds its frames): the rest stay queued, as behind a provider's queue, and a flood of large videos
+costs that many renders' memory and no more. Images need no slot: each is drawn in one call on asyncio's worker
+threads, whose pool (a few threads) already bounds how many are drawn at once, and a thousand small ones may be
+under way together. A provider that never answers (the test-hang model) gives its slot back while it waits.
 
 Which steps are announced, and in which words, is the profile's: a sampler's every step (the local models'
 own cadence), a start and each stored image (7c3fd76a), or a start alone (the Gateway's images); for videos,
@@ -55,20 +57,21 @@ class _Failure(Exception):
 class _RenderSlot:
     """One of the runner's render slots, held from entry until given back or left, whichever is first."""
 
-    def __init__(self, slots: asyncio.Semaphore) -> None:
-        self._slots = slots
+    def __init__(self, slots: asyncio.Semaphore | None) -> None:
+        self._slots = slots  # None: a task that needs no slot
         self._held = False
 
     async def __aenter__(self) -> _RenderSlot:
-        await self._slots.acquire()
-        self._held = True
+        if self._slots is not None:
+            await self._slots.acquire()
+            self._held = True
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         self.give_back()
 
     def give_back(self) -> None:
-        if self._held:
+        if self._held and self._slots is not None:
             self._held = False
             self._slots.release()
 
@@ -127,18 +130,13 @@ class TaskRunner:
 
     # -- one task ----------------------------------------------------------------------------
 
-    @property
-    def rendering(self) -> int:
-        """Tasks holding a render slot right now."""
-        return len(self._slots)
-
     async def _run(self, record: TaskRecord) -> None:
         model = find_model(record.model, record.kind)
         slowdown = model.slowdown if model else 1.0
         await self._sleep(QUEUE_SECONDS, slowdown)
         # The whole of processing, its ending recorded included, happens in the slot: a task's recorded
         # started_at..completed_at is when it rendered, and no more than max_renders of them overlap.
-        async with _RenderSlot(self._render_slots) as slot:
+        async with _RenderSlot(self._render_slots if record.kind == "video" else None) as slot:
             self._slots[record.id] = slot
             try:
                 await self._render(record, model, slowdown)
