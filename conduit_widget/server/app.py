@@ -12,6 +12,7 @@ from aiohttp.typedefs import Handler
 from conduit_widget import protocol
 from conduit_widget.server.auth import RateLimiter, auth_middleware
 from conduit_widget.server.config import ServerConfig
+from conduit_widget.server.connections import ConnectionGuard
 from conduit_widget.server.faults import FaultPlan
 from conduit_widget.server.hub.hubs import Hubs
 from conduit_widget.server.profiles import get_profile
@@ -26,6 +27,7 @@ from conduit_widget.server.store import TaskStore
 CONTEXT = web.AppKey("context", ServerContext)
 SIMULATOR_HEADER = protocol.SIMULATOR_HEADER
 FAULTS = web.AppKey("faults", FaultPlan)
+GUARD = web.AppKey("guard", ConnectionGuard)
 
 
 @web.middleware
@@ -59,13 +61,15 @@ def build_app(config: ServerConfig, base_url: str, extensions: Iterable[Extensio
 
     # Hub messages are capped separately; this caps REST bodies (aiohttp answers 413 past it).
     faults = FaultPlan()
+    guard = ConnectionGuard(config.limits)  # its protocols are made where the server listens (LocalConduit.start)
     public = ("/health", profile.media_files_route + "/")  # media are fetched by <img> and <video>, without a key
     app = web.Application(
-        middlewares=[_unmapped, auth_middleware(config.api_keys, public), faults.middleware()],
+        middlewares=[guard.middleware(), _unmapped, auth_middleware(config.api_keys, public), faults.middleware()],
         client_max_size=config.max_body,
     )
     app[CONTEXT] = ctx
     app[FAULTS] = faults
+    app[GUARD] = guard
     routes = image_routes(ctx) + video_routes(ctx) + hubs.routes() + misc_routes(ctx) + faults.routes()
     if profile.tasks_route is not None:
         routes += task_routes(ctx)

@@ -17,6 +17,7 @@ and position System.Text.Json gives); the Gateway words every failure the same w
 from __future__ import annotations
 
 import json
+import math
 import re
 from json.decoder import scanstring  # type: ignore[attr-defined]  # public, but not in the stubs
 from typing import Any, Final
@@ -153,10 +154,21 @@ def _positioned(message: str, path: str, before: str | bytes) -> str:
 
 
 def _no_constants(name: str) -> Any:
+    # NaN, Infinity and -Infinity are not JSON: Utf8JsonReader refuses them at their first character, whatever
+    # the member (JsonNumberHandling.AllowNamedFloatingPointLiterals is off in the web defaults).
     raise ValueError(f"'{name[0]}' is an invalid start of a value.")
 
 
-_DECODER: Final = json.JSONDecoder(parse_constant=_no_constants)
+def _integer(text: str) -> int | float:
+    # Past 19 digits no Int32 (nor Int64) holds it: it fails to convert as 1e400 does (the float is infinite), and
+    # Python's own limit on converting long digit strings (ValueError past 4300 digits) never speaks for the server.
+    return int(text) if len(text) <= 20 else math.copysign(math.inf, -1.0 if text.startswith("-") else 1.0)
+
+
+# 1e400 parses as an infinite float: a valid JSON number that no Int32 member takes ("The JSON value could not be
+# converted to System.Int32", as System.Text.Json's TryGetInt32 fails), kept as sent in extension data, which
+# holds it as a JsonElement without converting it. The request DTOs have no floating-point member.
+_DECODER: Final = json.JSONDecoder(parse_constant=_no_constants, parse_int=_integer)
 
 
 def _invalid(text: str, at: int, reason: str, path: str = "$") -> BindingError:
@@ -218,6 +230,15 @@ def _end(text: str, at: int, members: list[tuple[str, Any, int]]) -> list[tuple[
 
 def _check_depth(text: str, max_depth: int) -> None:
     """Refuse nesting deeper than the serializer's MaxDepth before anything recursive reads it."""
+    at = too_deep_at(text, max_depth)
+    if at is not None:
+        reason = f"The maximum configured depth of {max_depth} has been exceeded. Cannot read next JSON object."
+        raise _invalid(text, at + 1, reason)
+
+
+def too_deep_at(text: str, max_depth: int) -> int | None:
+    """Where JSON `text` first opens a container deeper than `max_depth`, or None: a scan that never recurses, so
+    that no nesting, however deep, reaches Python's recursion limit (a RecursionError, a 500, in the past)."""
     depth, in_string, escaped = 0, False, False
     for at, char in enumerate(text):
         if in_string:
@@ -232,7 +253,7 @@ def _check_depth(text: str, max_depth: int) -> None:
         elif char in "{[":
             depth += 1
             if depth > max_depth:
-                reason = f"The maximum configured depth of {max_depth} has been exceeded. Cannot read next JSON object."
-                raise _invalid(text, at + 1, reason)
+                return at
         elif char in "}]":
             depth -= 1
+    return None

@@ -16,9 +16,9 @@ from typing import Any, Self, TypeVar
 from aiohttp import web
 
 from conduit_widget.protocol import KEY_PREFIX
-from conduit_widget.server.app import CONTEXT, FAULTS, Extension, build_app
+from conduit_widget.server.app import CONTEXT, FAULTS, GUARD, Extension, build_app
 from conduit_widget.server.auth import RedactingAccessLogger
-from conduit_widget.server.config import ServerConfig
+from conduit_widget.server.config import ConnectionLimits, ServerConfig
 from conduit_widget.server.faults import Fault, FaultMode
 from conduit_widget.server.store import TaskRecord
 
@@ -44,7 +44,8 @@ class LocalConduit:
     ``with LocalConduit() as server:`` runs it on a loop of its own in a background thread.
     ``port=0`` picks a free port; ``base_url`` is known as soon as the object starts. ``profile`` picks which real
     server to be (`conduit_widget.server.profiles`): ``default``, ``conduit-2025.08``, ``conduit-gateway`` or
-    ``js-client-docs``.
+    ``js-client-docs``. ``limits`` are Kestrel's timeouts and the per-address connection cap
+    (`conduit_widget.server.config.ConnectionLimits`); ``max_renders`` videos render at once, the rest stay queued.
     """
 
     def __init__(
@@ -60,6 +61,8 @@ class LocalConduit:
         rate_limit_per_minute: int | None = None,
         keepalive_interval: float | None = None,
         client_timeout: float | None = None,
+        limits: ConnectionLimits | None = None,
+        max_renders: int = 2,
         extensions: Sequence[Extension] = (),
     ) -> None:
         if data_dir is not None and not isinstance(data_dir, str | os.PathLike):
@@ -75,10 +78,13 @@ class LocalConduit:
             rate_limit_per_minute=rate_limit_per_minute,
             keepalive_interval=keepalive_interval,
             client_timeout=client_timeout,
+            limits=ConnectionLimits() if limits is None else limits,
+            max_renders=max_renders,
         )
         self._extensions = tuple(extensions)  # more routes, made from the server's context (see app.build_app)
         self._socket: socket.socket | None = None
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -113,13 +119,18 @@ class LocalConduit:
             return self
         self._bind()
         assert self._socket is not None
+        app = build_app(self.config, self.base_url, self._extensions)
+        guard = app[GUARD]
         runner = web.AppRunner(
-            build_app(self.config, self.base_url, self._extensions),
-            access_log_class=RedactingAccessLogger,
-            shutdown_timeout=1.0,
+            app, access_log_class=RedactingAccessLogger, shutdown_timeout=1.0, **guard.keepalive_kwargs()
         )
         await runner.setup()
-        await web.SockSite(runner, self._socket).start()
+        assert runner.server is not None
+        # In place of web.SockSite, which serves aiohttp's protocol bare: each connection gets Kestrel's timers
+        # and the per-address cap around it (conduit_widget.server.connections).
+        self._listener = await asyncio.get_running_loop().create_server(
+            guard.protocols(runner.server), sock=self._socket, backlog=512
+        )
         self._runner = runner
         return self
 
@@ -131,6 +142,9 @@ class LocalConduit:
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()  # no new connections; the runner's cleanup then ends the open ones
         if runner is not None:
             await runner.cleanup()
         if self._socket is not None:

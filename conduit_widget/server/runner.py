@@ -4,6 +4,12 @@ Pacing is asyncio sleeps divided by the server's speed; the rendering itself (Pi
 threads so the event loop keeps serving hubs and routes meanwhile. State changes are saved to the store
 before they are announced, so a client that polls after an event never sees an older state.
 
+At most ``config.max_renders`` videos render at once (a video holds its slot from "processing" to its ending, as
+its encoder holds its frames): the rest stay queued, as behind a provider's queue, and a flood of large videos
+costs that many renders' memory and no more. Images need no slot: each is drawn in one call on asyncio's worker
+threads, whose pool (a few threads) already bounds how many are drawn at once, and a thousand small ones may be
+under way together. A provider that never answers (the test-hang model) gives its slot back while it waits.
+
 Which steps are announced, and in which words, is the profile's: a sampler's every step (the local models'
 own cadence), a start and each stored image (7c3fd76a), or a start alone (the Gateway's images); for videos,
 frame counts (the local models), MiniMax's status words (the only provider 7c3fd76a reports progress for), or
@@ -21,7 +27,7 @@ from typing import Final
 
 from conduit_widget import protocol
 from conduit_widget.server import events
-from conduit_widget.server.catalogue import TEST_FLAKY_MODEL, find_model
+from conduit_widget.server.catalogue import TEST_FLAKY_MODEL, Model, find_model
 from conduit_widget.server.config import ServerConfig
 from conduit_widget.server.hub.hubs import Hubs
 from conduit_widget.server.media import VideoWriter, render_image
@@ -48,6 +54,28 @@ class _Failure(Exception):
         self.retryable = retryable
 
 
+class _RenderSlot:
+    """One of the runner's render slots, held from entry until given back or left, whichever is first."""
+
+    def __init__(self, slots: asyncio.Semaphore | None) -> None:
+        self._slots = slots  # None: a task that needs no slot
+        self._held = False
+
+    async def __aenter__(self) -> _RenderSlot:
+        if self._slots is not None:
+            await self._slots.acquire()
+            self._held = True
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.give_back()
+
+    def give_back(self) -> None:
+        if self._held and self._slots is not None:
+            self._held = False
+            self._slots.release()
+
+
 class TaskRunner:
     def __init__(self, config: ServerConfig, profile: Profile, store: TaskStore, hubs: Hubs, media_dir: Path) -> None:
         self._config = config
@@ -56,6 +84,8 @@ class TaskRunner:
         self._hubs = hubs
         self._media_dir = media_dir
         self._running: dict[str, asyncio.Task[None]] = {}
+        self._render_slots = asyncio.Semaphore(config.max_renders)
+        self._slots: dict[str, _RenderSlot] = {}  # by task id, while the task holds one
 
     def start(self, record: TaskRecord) -> None:
         task = asyncio.create_task(self._run(record), name=f"conduit-task-{record.id}")
@@ -103,8 +133,18 @@ class TaskRunner:
     async def _run(self, record: TaskRecord) -> None:
         model = find_model(record.model, record.kind)
         slowdown = model.slowdown if model else 1.0
+        await self._sleep(QUEUE_SECONDS, slowdown)
+        # The whole of processing, its ending recorded included, happens in the slot: a task's recorded
+        # started_at..completed_at is when it rendered, and no more than max_renders of them overlap.
+        async with _RenderSlot(self._render_slots if record.kind == "video" else None) as slot:
+            self._slots[record.id] = slot
+            try:
+                await self._render(record, model, slowdown)
+            finally:
+                del self._slots[record.id]
+
+    async def _render(self, record: TaskRecord, model: Model | None, slowdown: float) -> None:
         try:
-            await self._sleep(QUEUE_SECONDS, slowdown)
             if model is None:  # taken without a check (the Gateway's videos), refused by the orchestrator
                 raise _Failure(
                     f"Model '{record.model}' is not configured or mapped to a provider. Please check your model "
@@ -289,6 +329,7 @@ class TaskRunner:
         if record.model == protocol.TEST_HANG_MODEL and fraction >= HANG_AT:
             record.message = f"Waiting for the provider (model '{protocol.TEST_HANG_MODEL}' never finishes)"
             self._store.save(record)
+            self._slots[record.id].give_back()  # waiting renders nothing: other tasks may render meanwhile
             await asyncio.get_running_loop().create_future()  # until cancelled
 
     async def _sleep(self, seconds: float, slowdown: float) -> None:

@@ -15,6 +15,7 @@ from typing import Any, Final, Protocol
 import lz4.block
 import msgpack
 
+from conduit_widget.server.binding import too_deep_at
 from conduit_widget.wire import (
     ACK,
     CANCEL_INVOCATION,
@@ -34,6 +35,10 @@ from conduit_widget.wire import (
     read_length,
     varint,
 )
+
+# SignalR reads the handshake and JSON hub messages with Utf8JsonReader's default options, whose MaxDepth is 64
+# (JsonReaderOptions in dotnet/runtime): deeper is a reader error, and here never reaches json's recursion.
+READER_MAX_DEPTH: Final = 64
 
 
 class HubProtocolError(Exception):
@@ -102,6 +107,8 @@ class JsonCodec:
 
     def _parse(self, record: bytes) -> HubMessage:
         try:
+            if too_deep_at(record.decode(), READER_MAX_DEPTH) is not None:
+                raise HubProtocolError("Error reading JSON.")
             obj = json.loads(record, parse_constant=_no_constant)
         except (UnicodeDecodeError, ValueError, RecursionError):
             raise HubProtocolError("Error reading JSON.") from None
@@ -280,8 +287,10 @@ def parse_handshake(data: bytes) -> tuple[dict[str, Any], bytes]:
     if not sep:
         raise HubProtocolError("The handshake request is incomplete or missing its record separator.")
     try:
+        if too_deep_at(head.decode(), READER_MAX_DEPTH) is not None:
+            raise HubProtocolError("The handshake request is nested too deeply.")
         request = json.loads(head)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise HubProtocolError("The handshake request is not valid JSON.") from None
     if not isinstance(request, dict):
         raise HubProtocolError("The handshake request is not a JSON object.")
