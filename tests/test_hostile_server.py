@@ -199,6 +199,7 @@ FORBIDDEN = [
     "https://2852039166/latest/meta-data.png",
     "https://[fd00:ec2::254]/latest/meta-data.png",
     "https://metadata.google.internal/computeMetadata/v1/x.png",
+    "https://media.example/a\t.png",  # a tab: the browser would drop it, httpx would refuse the URL
 ]
 
 
