@@ -57,24 +57,3 @@ def image_type(data: bytes) -> str:
     if data[:3] == b"GIF":
         return "image/gif"
     return "application/octet-stream"
-
-
-def download_now(url: str) -> bytes:
-    """A result's bytes, read synchronously (`GenerationWidget.save` from a cell, when nothing was embedded), within
-    the client's size limit."""
-    import httpx
-
-    from conduit_widget.client.rest import MAX_DOWNLOAD_BYTES
-
-    try:
-        with httpx.stream("GET", url, timeout=60, follow_redirects=True) as response:
-            response.raise_for_status()
-            chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > MAX_DOWNLOAD_BYTES:
-                    raise ConduitError(f"downloading {url}: more than {MAX_DOWNLOAD_BYTES // 2**20:,} MiB")
-    except httpx.HTTPError as exc:
-        raise ConduitError(f"downloading {url} failed: {type(exc).__name__}: {exc}") from None
-    return b"".join(chunks)

@@ -188,11 +188,11 @@ def call_listener(callback: Callable[[Any], Any], value: Any, what: str) -> None
     try:
         outcome = callback(value)
         if outcome is not None and inspect.isawaitable(outcome):
-            asyncio.ensure_future(outcome).add_done_callback(functools.partial(_log_failure, what))
+            asyncio.ensure_future(outcome).add_done_callback(functools.partial(log_failure, what))
     except Exception:
         log.exception("%s failed", what)
 
 
-def _log_failure(what: str, job: asyncio.Future[Any]) -> None:
+def log_failure(what: str, job: asyncio.Future[Any]) -> None:
     if not job.cancelled() and job.exception() is not None:
         log.error("%s failed", what, exc_info=job.exception())
