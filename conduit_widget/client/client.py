@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import weakref
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -117,6 +118,8 @@ class ConduitClient:
         self._started = False
         self._starting: asyncio.Task[None] | None = None
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop it started on: its connections belong to it
+        self._handles: weakref.WeakSet[Task] = weakref.WeakSet()  # told when nobody follows them any more
 
     def __repr__(self) -> str:
         where = self._base_url or "the local Conduit (not started)"
@@ -188,11 +191,22 @@ class ConduitClient:
     async def start(self) -> ConduitClient:
         if self._closed:
             raise ConfigurationError("this ConduitClient was closed; make a new one")
+        loop = asyncio.get_running_loop()
+        if self._loop is not None and self._loop is not loop:
+            # httpx's and pysignalr's connections belong to the loop they were opened on (asyncio.run twice).
+            raise ConfigurationError("this ConduitClient started on another event loop; make one per event loop")
         if self._started:
             return self
         if self._starting is None:
-            self._starting = asyncio.get_running_loop().create_task(self._start())
-        await asyncio.shield(self._starting)
+            self._loop = loop
+            self._starting = loop.create_task(self._start())
+        try:
+            await asyncio.shield(self._starting)
+        except asyncio.CancelledError:
+            this = asyncio.current_task()
+            if self._closed and self._starting.cancelled() and not (this is not None and this.cancelling()):
+                raise ConfigurationError("this ConduitClient was closed while it started; make a new one") from None
+            raise
         return self
 
     async def _start(self) -> None:
@@ -201,7 +215,10 @@ class ConduitClient:
             self._base_url, self._key = server.base_url, Secret(server.api_key)
             self._owns_local = True
         assert self._base_url is not None
-        self._rest = RestClient(
+        # In a worker thread: the first client in a process loads httpx's transport and the CA bundle (50-100 ms),
+        # which on the loop would stall a kernel's every widget.
+        self._rest = await asyncio.to_thread(
+            RestClient,
             self._base_url,
             self._key,
             routes=self._routes,
@@ -221,6 +238,8 @@ class ConduitClient:
         if self._closed:
             return
         self._closed = True
+        for task in list(self._handles):
+            task.let_go("its ConduitClient was closed (the task goes on on the server)")
         if self._starting is not None and not self._starting.done():
             self._starting.cancel()
         for job in list(self._jobs):
@@ -284,6 +303,7 @@ class ConduitClient:
         if task_id is None:
             raise ConduitError(f"the server accepted the {kind} task but its answer named no task id")
         task = Task(task_id, kind, request, cancel=self._cancel)
+        self._handles.add(task)
         assert self._follower is not None
         try:
             await self._follower.follow(task)
@@ -298,11 +318,18 @@ class ConduitClient:
         """A handle on a task created elsewhere (another process, a previous session); followed from now."""
         inputs.one_of("kind", kind, ("image", "video"))
         inputs.text("task_id", task_id, optional=False)
+        if self._closed:
+            raise ConfigurationError("this ConduitClient was closed; make a new one")
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise ConfigurationError("client.task() follows a task on the running event loop: call it in one") from None
         existing = self._follower.followed(task_id) if self._follower is not None else None
         if existing is not None:
             return existing
         task = Task(task_id, kind, cancel=self._cancel)
-        job = asyncio.get_running_loop().create_task(self._start_and_follow(task))
+        self._handles.add(task)
+        job = loop.create_task(self._start_and_follow(task))
         self._jobs.add(job)
         job.add_done_callback(self._jobs.discard)
         return task
@@ -322,17 +349,22 @@ class ConduitClient:
 
     def forget(self, task: Task) -> None:
         """Stop following a task (a closed widget's): no more hub events or status reads for it."""
+        if not isinstance(task, Task):
+            raise ConfigurationError(f"forget() takes a Task this client made, got {inputs.shown(task)}")
         if self._follower is not None:
             self._follower.forget(task)
+        task.let_go("client.forget() was called for it (the task goes on on the server)")
 
     async def download(self, url: str) -> bytes:
         """The bytes of a result's media, read within the same URL and size rules as everything the client reads."""
+        inputs.text("url", url, optional=False)
         await self.start()
         return await self.rest.download(url)
 
     def connection_state(self, kind: Kind) -> str:
         """``polling`` (no hub by choice), else the hub link's state: ``connecting``, ``connected``,
         ``reconnecting`` or ``disconnected`` (given up: open tasks are polled)."""
+        inputs.one_of("kind", kind, ("image", "video"))
         if self._follower is None:
             return "polling" if self.transport == "polling" else "connecting"
         return self._follower.connection_state(kind)
