@@ -10,6 +10,7 @@ be written is a `ConfigurationError` naming it and saying why, never an OSError'
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import tempfile
@@ -60,7 +61,14 @@ def save_path(path: Any) -> tuple[Path | None, bool]:
     if not isinstance(text, str) or not text.strip() or "\x00" in text:
         raise ConfigurationError(f"path must name a file or a folder, got {shown(path)}")
     out = Path(text).expanduser()
-    return out, text.endswith(_FOLDER_ENDINGS) or out.is_dir()
+    return out, text.endswith(_FOLDER_ENDINGS) or _is_folder(out)
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long for the file system, say: no folder, and writing it will say why
+        return False
 
 
 def destinations(
@@ -68,7 +76,7 @@ def destinations(
 ) -> list[Path]:
     """`out` itself for one file; `out` with -1, -2... before its extension for several; a name made of the
     prompt and the task id, here or in `out` if it is a folder, when `out` names no file."""
-    if out is None or folder or out.is_dir():
+    if out is None or folder or _is_folder(out):
         slug = re.sub(r"[^a-z0-9]+", "-", prompt.lower()).strip("-")[:40].strip("-") or "conduit"
         # Conduit's ids are "task_" and 32 hex digits: eight of the digits tell files apart.
         tag = re.sub(r"[^A-Za-z0-9]+", "", task_id.removeprefix("task_"))[:8] or "task"
@@ -85,19 +93,23 @@ def write_result(
     where, folder = save_path(out)
     suffix = media_suffix(result.urls[0], result.kind, types[0] if types else None)
     files = destinations(where, prompt, result.task_id, len(data), suffix, folder)
-    written: list[Path] = []
+    written: list[Path] = []  # temporary files, then (once renamed) the new files that were not there before
     try:
         for target, payload in zip(files, data, strict=True):
             target.parent.mkdir(parents=True, exist_ok=True)
+            if _is_folder(target):  # the one rename failure known in advance: found before any file is in place
+                raise IsADirectoryError(errno.EISDIR, "is a folder", str(target))
             written.append(_write_beside(target, payload))
-        for partial, target in zip(written, files, strict=False):
+        for index, (partial, target) in enumerate(zip(list(written), files, strict=True)):
+            existed = target.exists()
             os.replace(partial, target)
+            written[index] = target if not existed else partial  # a file replaced cannot be restored: left new
     except OSError as exc:
-        for partial in written:
+        for leftover in written:
             with contextlib.suppress(OSError):
-                partial.unlink()
+                leftover.unlink()
         failed = Path(exc.filename) if isinstance(exc.filename, str) else files[min(len(written), len(files) - 1)]
-        raise ConfigurationError(f"cannot save to {shown(str(_shown_target(failed, files)))}: {_why(exc)}") from None
+        raise ConfigurationError(f"cannot save to {_shown_path(_shown_target(failed, files))}: {_why(exc)}") from None
     return files
 
 
@@ -112,6 +124,12 @@ def _write_beside(target: Path, payload: bytes) -> Path:
         partial.unlink(missing_ok=True)
         raise
     return partial
+
+
+def _shown_path(path: Path) -> str:
+    # The end of a long path is the part that says which file: cut the start, not the end, as `shown` would.
+    text = repr(str(path))
+    return text if len(text) <= 160 else "'…" + text[-150:]
 
 
 def _why(exc: OSError) -> str:

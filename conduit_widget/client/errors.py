@@ -52,6 +52,7 @@ __all__ = [
 
 class ConduitError(Exception):
     def __init__(self, message: str, *, status: int | None = None, task_id: str | None = None) -> None:
+        message = " ".join(message.split())  # one line in a notebook, whatever a server put in its error text
         super().__init__(message)
         self.message = message
         self.status = status
