@@ -78,7 +78,6 @@ def _run_in_a_kernel(cells: list[str], errors: set[int]) -> nbformat.NotebookNod
 
 
 @pytest.mark.security("nothing the widget or client offers blocks the kernel's event loop")
-@pytest.mark.security("every misuse of a public method is a one-line error")
 def test_save_in_a_kernel_with_its_own_local_conduit_is_quick_and_never_blocks_the_loop(monkeypatch):
     """Issue 17's must-show: with the local Conduit inside the kernel (nothing configured) and embed_media=False,
     the old save() made a blocking request to a server that answers on the very loop it blocked: 60 s, then a
