@@ -13,6 +13,7 @@ from typing import Final, Literal
 
 from conduit_widget.client import ConduitClient, ConduitError, UnsafeUrlError
 from conduit_widget.client.models import TaskResult
+from conduit_widget.client.rest import MAX_DOWNLOAD_BYTES
 from conduit_widget.url_policy import UnsafeUrl, check_media_url, should_embed
 
 EmbedMedia = bool | Literal["auto"]
@@ -25,27 +26,36 @@ Embedded = tuple[list[bytes], list[str], bytes, str]  # media, their MIME types,
 
 
 class Downloads:
-    """A result's media, each fetched once: embedding, the static copy and saving share the bytes, or the error
-    (a medium that could not be fetched is not asked for again)."""
+    """A result's media, each fetched once: embedding, the static copy and saving share the bytes, or the error (a
+    medium that could not be fetched is not asked for again, unless for more bytes than the failed attempt allowed:
+    a video too large to embed can still be saved). `client` gives the client to fetch with."""
 
-    def __init__(self) -> None:
-        self._got: dict[str, bytes | ConduitError] = {}
+    def __init__(self, client: Callable[[], Awaitable[ConduitClient]]) -> None:
+        self._client = client
+        self._got: dict[str, bytes | tuple[ConduitError, int]] = {}
 
-    async def fetch(self, url: str, limit: int, client: Callable[[], Awaitable[ConduitClient]]) -> bytes:
-        if url not in self._got:
+    async def fetch(self, url: str, limit: int = MAX_EMBED_BYTES) -> bytes:
+        """At most `limit` bytes: by default what a notebook may hold."""
+        got = self._got.get(url)
+        if got is None or (isinstance(got, tuple) and limit > got[1] and not isinstance(got[0], UnsafeUrlError)):
             try:
-                self._got[url] = await (await client()).download(url, limit=limit)
+                got = self._got[url] = await (await self._client()).download(url, limit=limit)
             except ConduitError as exc:
-                self._got[url] = exc
-        got = self._got[url]
-        if isinstance(got, ConduitError):
-            raise got
+                got = self._got[url] = (exc, limit)
+        if isinstance(got, tuple):
+            raise got[0]
+        if len(got) > limit:
+            raise ConduitError(f"downloading {url}: {len(got):,} bytes, more than the {limit:,} allowed here")
         return got
+
+    async def fetch_whole(self, url: str) -> bytes:
+        """Up to what any result may have (`MAX_DOWNLOAD_BYTES`): for saving it."""
+        return await self.fetch(url, MAX_DOWNLOAD_BYTES)
 
     def refused(self) -> set[str]:
         """URLs the kernel would not fetch (the policy refused them, or a redirect they led to): nor will the
         browser be given them."""
-        return {url for url, got in self._got.items() if isinstance(got, UnsafeUrlError)}
+        return {url for url, got in self._got.items() if isinstance(got, tuple) and isinstance(got[0], UnsafeUrlError)}
 
 
 def safe_urls(urls: list[str]) -> tuple[set[str], list[str]]:
@@ -115,24 +125,3 @@ def image_type(data: bytes) -> str:
     if data[:3] == b"GIF":
         return "image/gif"
     return "application/octet-stream"
-
-
-def download_now(url: str) -> bytes:
-    """A result's bytes, read synchronously (`GenerationWidget.save` from a cell, when nothing was embedded), within
-    the client's size limit."""
-    import httpx
-
-    from conduit_widget.client.rest import MAX_DOWNLOAD_BYTES
-
-    try:
-        with httpx.stream("GET", url, timeout=60, follow_redirects=True) as response:
-            response.raise_for_status()
-            chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > MAX_DOWNLOAD_BYTES:
-                    raise ConduitError(f"downloading {url}: more than {MAX_DOWNLOAD_BYTES // 2**20:,} MiB")
-    except httpx.HTTPError as exc:
-        raise ConduitError(f"downloading {url} failed: {type(exc).__name__}: {exc}") from None
-    return b"".join(chunks)

@@ -9,7 +9,7 @@ from typing import Any
 import ipywidgets
 
 from conduit_widget import static_copy
-from conduit_widget.client import ConduitClient, ConfigurationError
+from conduit_widget.client import ConduitClient, ConduitError, ConfigurationError, inputs
 from conduit_widget.client.models import TaskResult, TaskUpdate
 from conduit_widget.widget import GenerationWidget
 
@@ -30,6 +30,7 @@ class Gallery(ipywidgets.GridBox):  # type: ignore[misc]
         self._client = client
         self._static_handles: list[Any] = []
         self._tiles: list[GenerationWidget] = []  # the tiles it made, to close with it
+        self._closed = False
 
     @property
     def widgets(self) -> list[GenerationWidget]:
@@ -45,6 +46,9 @@ class Gallery(ipywidgets.GridBox):  # type: ignore[misc]
     ) -> list[TaskResult | None]:
         """Add a tile per prompt and generate them, `concurrency` at a time; the results in prompt order
         (None where the input was refused: the tile says why)."""
+        if self._closed:
+            raise ConduitError("the gallery was closed: make a new Gallery")
+        inputs.one_of("kind", kind, ("image", "video"))
         if isinstance(prompts, str) or not isinstance(prompts, Iterable):
             raise ConfigurationError(f"prompts must be a list of prompts (strings), got {prompts!r:.80}")
         prompts = list(prompts)
@@ -79,6 +83,7 @@ class Gallery(ipywidgets.GridBox):  # type: ignore[misc]
         if "_tiles" not in self.__dict__:  # its construction failed (ipywidgets' __del__ closes it all the same)
             super().close()
             return
+        self._closed = True
         tiles, self._tiles = self._tiles, []
         for tile in tiles:
             tile.close()

@@ -9,6 +9,7 @@ and the final state always exact. The API key is not a trait: it never reaches t
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -18,13 +19,12 @@ from typing import Any, Final
 import anywidget
 import traitlets
 
-from conduit_widget import front_end, static_copy
+from conduit_widget import front_end, runs, saving, static_copy
 from conduit_widget.client import ConduitClient, ConduitError, ConfigurationError, RateLimitError, inputs
 from conduit_widget.client.models import TERMINAL, TaskResult, TaskUpdate
-from conduit_widget.client.task import Task
+from conduit_widget.client.task import Task, log_failure
 from conduit_widget.coalesce import Coalescer
-from conduit_widget.embedding import MAX_EMBED_BYTES, Downloads, EmbedMedia, download_now, embedded_media, safe_urls
-from conduit_widget.saving import write_result
+from conduit_widget.embedding import Downloads, EmbedMedia, embedded_media, safe_urls
 from conduit_widget.shared_client import default_client, models_of
 
 log = logging.getLogger(__name__)
@@ -118,8 +118,8 @@ class GenerationWidget(anywidget.AnyWidget):
         self._unhook_task: Any = None
         self._static_handles: list[Any] = []
         self._static_bundle: dict[str, Any] | None = None
-        self._downloads = Downloads()  # the current result's media, fetched once
-        self._loop = _running_loop()
+        self._downloads = Downloads(self._get_client)  # the current result's media, fetched once
+        self._loop = runs.running_loop()
         self.on_msg(self._on_front_end_message)
         if self._loop is not None:
             self._spawn(self._prepare())
@@ -145,17 +145,19 @@ class GenerationWidget(anywidget.AnyWidget):
     def result(self) -> TaskResult | None:
         return self._task.result if self._task is not None else None
 
-    def generate(self) -> asyncio.Task[Task | None] | None:
-        """(Re)start with the current prompt and settings. Returns an awaitable of the Task, or None if the
-        input was refused (the widget says why) or no event loop is running."""
+    def generate(self) -> asyncio.Future[Task | None] | None:
+        """(Re)start with the current prompt and settings. Returns an awaitable of the Task (of None if the
+        input was refused: the widget says why), or None if no event loop is running."""
+        if self._closed:
+            raise ConduitError(runs.CLOSED)
         problem = self._check_input()
         if problem is not None:
             with self.hold_sync():
                 self._reset()
                 self.status, self.error = "invalid", problem
-            return None
+            return runs.settled(None)
         if self._loop is None:
-            self._loop = _running_loop()
+            self._loop = runs.running_loop()
         if self._loop is None:
             with self.hold_sync():
                 self.status = "invalid"
@@ -166,20 +168,22 @@ class GenerationWidget(anywidget.AnyWidget):
             self._reset()
             self.status, self.message, self.started_at = "pending", "Submitting…", time.time()
         self._run = self._loop.create_task(self._generate())
+        self._run.add_done_callback(self._show_run_failure)
         return self._run
 
-    def cancel(self) -> asyncio.Task[Any] | None:
-        """Ask the server to cancel the running task."""
+    def cancel(self) -> asyncio.Future[Any] | None:
+        """Ask the server to cancel the running task; an awaitable of its result (of None if none is running)."""
+        if self._closed:
+            raise ConduitError(runs.CLOSED)
         task = self._task
         if task is None or task.done or self._loop is None:
-            return None
+            return runs.settled(None)
         return self._spawn(task.cancel())
 
     async def wait(self, timeout: float | None = None) -> TaskResult:
-        """The result of the current generation, once it ends (and its result is on display)."""
-        if self._run is None:
-            raise ConfigurationError("Nothing to wait for: call generate() first (or create with auto_start=True).")
-        task = await asyncio.wait_for(asyncio.shield(self._run), timeout)
+        """The result of the current generation, once it ends (and its result is on display). After `timeout`
+        seconds, a DeadlineExceededError (also the builtin TimeoutError): the task goes on, to be waited for again."""
+        task = await runs.outcome(lambda: self._run, lambda: self._closed, timeout, self.__repr__)
         if task is None or task.result is None:
             raise ConduitError(self.error or "the task was not created")
         # Again, from the caller's cell: a front end that only takes output from the running cell (nbclient,
@@ -187,13 +191,15 @@ class GenerationWidget(anywidget.AnyWidget):
         self._publish_static_copy()
         return task.result
 
-    def save(self, path: str | Path | None = None) -> list[Path]:
-        """Write the result to `path` (a file, or a folder for several images); returns the files written."""
-        result = self.result
-        if result is None or not result.ok:
-            raise ConfigurationError("There is no finished result to save yet: `await widget.wait()` first.")
-        data = list(self.media) if self.media else [download_now(url) for url in result.urls]
-        return write_result(Path(path) if path is not None else None, self.prompt, result, data, list(self.media_types))
+    async def save(self, path: saving.SavePath = None) -> list[Path]:
+        """Write the result to `path`: a file (several images get -1, -2... before the extension), or a folder
+        (a path ending in "/" or naming one) for files named after the prompt. The files written."""
+        held = (list(self.media), list(self.media_types))
+        return await saving.save_result(path, self.prompt, self.result, held, self._downloads.fetch_whole)
+
+    def save_now(self, path: saving.SavePath = None) -> list[Path]:
+        """`save` for code that cannot await: writes the media the widget holds; refuses if they need downloading."""
+        return saving.save_held(path, self.prompt, self.result, (list(self.media), list(self.media_types)))
 
     def close(self) -> None:
         """Close the widget: stop following its task (it goes on on the server) and let go of listeners."""
@@ -220,7 +226,9 @@ class GenerationWidget(anywidget.AnyWidget):
 
     async def _write_static_copy(self, result: TaskResult) -> None:
         shown = static_copy.Shown(list(self.media), list(self.media_types), bytes(self.poster))
-        self._static_bundle = await static_copy.static_copy_of(result, self.prompt, shown, self._fetch, self.static_id)
+        self._static_bundle = await static_copy.static_copy_of(
+            result, self.prompt, shown, self._downloads.fetch, self.static_id
+        )
         self._publish_static_copy()
 
     def _publish_static_copy(self) -> None:
@@ -288,7 +296,7 @@ class GenerationWidget(anywidget.AnyWidget):
     async def _show_result(self, result: TaskResult) -> None:
         self._progress.drop()
         safe, refusals = safe_urls([*result.urls, *([result.preview_url] if result.preview_url else [])])
-        media, types, poster, trouble = await embedded_media(result, self._embed, self._fetch)
+        media, types, poster, trouble = await embedded_media(result, self._embed, self._downloads.fetch)
         safe -= self._downloads.refused()
         update = self._task.update if self._task is not None else None
         with self.hold_sync():
@@ -310,9 +318,6 @@ class GenerationWidget(anywidget.AnyWidget):
             self.retryable = result.is_retryable or result.status == "timedout"
         await self._write_static_copy(result)
 
-    async def _fetch(self, url: str, limit: int = MAX_EMBED_BYTES) -> bytes:
-        return await self._downloads.fetch(url, limit, self._get_client)
-
     # -- plumbing --------------------------------------------------------------------------------
 
     async def _get_client(self) -> ConduitClient:
@@ -325,11 +330,16 @@ class GenerationWidget(anywidget.AnyWidget):
 
     def _reset(self) -> None:
         self._static_bundle = None
-        self._downloads = Downloads()
+        self._downloads = Downloads(self._get_client)
         self.progress, self.message, self.error, self.retryable = 0, "", "", False
         self.eta_seconds, self.elapsed_seconds, self.started_at = None, 0.0, 0.0
         self.task_id, self.image_url, self.image_urls, self.video_url, self.preview_url = "", "", [], "", ""
         self.media, self.media_types, self.poster, self.poster_type = [], [], b"", ""
+
+    def _show_run_failure(self, run: asyncio.Task[Task | None]) -> None:
+        if not run.cancelled() and run.exception() is not None and run is self._run and not self._closed:
+            with self.hold_sync():  # not left at "Submitting…" for good
+                self.status, self.message, self.error = "failed", "", runs.as_conduit_error(run.exception()).message
 
     def _stop_following(self) -> None:
         self._progress.drop()
@@ -378,22 +388,10 @@ class GenerationWidget(anywidget.AnyWidget):
             self.connection = "polling" if state == "disconnected" else state
 
     def _spawn(self, coroutine: Any) -> asyncio.Task[Any] | None:
-        loop = self._loop or _running_loop()
+        loop = self._loop or runs.running_loop()
         if loop is None:
             coroutine.close()
             return None
         job: asyncio.Task[Any] = loop.create_task(coroutine)
-        job.add_done_callback(_log_failure)
+        job.add_done_callback(functools.partial(log_failure, "a widget background job"))
         return job
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-
-
-def _log_failure(job: asyncio.Task[Any]) -> None:
-    if not job.cancelled() and job.exception() is not None:
-        log.error("a widget background job failed", exc_info=job.exception())

@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
 import httpx
 
 from conduit_widget.client import inputs, local_conduit
-from conduit_widget.client.dialects import created_task_id
+from conduit_widget.client.creates import Creates
 from conduit_widget.client.errors import ConduitError, ConfigurationError
 from conduit_widget.client.follower import Follower
 from conduit_widget.client.model_kinds import ids_making
@@ -23,7 +24,6 @@ from conduit_widget.client.models import TaskEvent
 from conduit_widget.client.policies import Backoff, Intervals, Keepalive, RetryPolicy, Transport
 from conduit_widget.client.pool import POOL
 from conduit_widget.client.realtime import HubLink, HubProtocol
-from conduit_widget.client.redaction import redact
 from conduit_widget.client.rest import MAX_DOWNLOAD_BYTES, RestClient, Routes
 from conduit_widget.client.secret import Secret, from_environment
 from conduit_widget.client.signalr import install_quiet_notices
@@ -33,25 +33,9 @@ from conduit_widget.protocol import Kind
 log = logging.getLogger(__name__)
 install_quiet_notices()  # pysignalr's notes on server messages the client ignores: DEBUG, not WARNING/ERROR
 
-EVENTS: Final = frozenset(
-    {
-        "progress",
-        "completed",
-        "failed",
-        "cancelled",
-        "timedout",
-        "connected",
-        "reconnecting",
-        "reconnected",
-        "disconnected",
-        "error",
-    }
-)
+_TASK_EVENTS: Final = ("progress", "completed", "failed", "cancelled", "timedout")
+EVENTS: Final = frozenset((*_TASK_EVENTS, "connected", "reconnecting", "reconnected", "disconnected", "error"))
 DEFAULT_MODELS: Final[dict[Kind, str]] = {"image": "dall-e-3", "video": "minimax-video"}  # the seed's examples
-# Creates in flight at once; more wait their turn here. Queued in httpx instead, a burst of 1,000 would wait past
-# its pool timeout (30 s) on a busy machine and fail with a PoolTimeout, and httpcore rescans its whole queue for
-# every request it hands a connection, which made such a burst CPU-bound in the client.
-_MAX_CONCURRENT_CREATES: Final = 32
 
 
 class ConduitClient:
@@ -114,10 +98,12 @@ class ConduitClient:
         self._follower: Follower | None = None
         self._listeners: dict[str, list[Callable[[Any], Any]]] = {name: [] for name in EVENTS}
         self._jobs: set[asyncio.Task[None]] = set()  # handles on tasks created elsewhere, being started and followed
-        self._create_slots = asyncio.Semaphore(_MAX_CONCURRENT_CREATES)
+        self._creates: Creates | None = None
         self._started = False
         self._starting: asyncio.Task[None] | None = None
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop it started on: its connections belong to it
+        self._handles: weakref.WeakSet[Task] = weakref.WeakSet()  # told when nobody follows them any more
 
     def __repr__(self) -> str:
         where = self._base_url or "the local Conduit (not started)"
@@ -189,11 +175,22 @@ class ConduitClient:
     async def start(self) -> ConduitClient:
         if self._closed:
             raise ConfigurationError("this ConduitClient was closed; make a new one")
+        loop = asyncio.get_running_loop()
+        if self._loop is not None and self._loop is not loop:
+            # httpx's and pysignalr's connections belong to the loop they were opened on (asyncio.run twice).
+            raise ConfigurationError("this ConduitClient started on another event loop; make one per event loop")
         if self._started:
             return self
         if self._starting is None:
-            self._starting = asyncio.get_running_loop().create_task(self._start())
-        await asyncio.shield(self._starting)
+            self._loop = loop
+            self._starting = loop.create_task(self._start())
+        try:
+            await asyncio.shield(self._starting)
+        except asyncio.CancelledError:
+            this = asyncio.current_task()
+            if self._closed and self._starting.cancelled() and not (this is not None and this.cancelling()):
+                raise ConfigurationError("this ConduitClient was closed while it started; make a new one") from None
+            raise
         return self
 
     async def _start(self) -> None:
@@ -202,7 +199,10 @@ class ConduitClient:
             self._base_url, self._key = server.base_url, Secret(server.api_key)
             self._owns_local = True
         assert self._base_url is not None
-        self._rest = RestClient(
+        # In a worker thread: the first client in a process loads httpx's transport and the CA bundle (50-100 ms),
+        # which on the loop would stall a kernel's every widget.
+        self._rest = await asyncio.to_thread(
+            RestClient,
             self._base_url,
             self._key,
             routes=self._routes,
@@ -211,6 +211,7 @@ class ConduitClient:
             total_timeout=self._total_timeout,
         )
         self._follower = Follower(self._rest, self._acquire_link, self._listeners, self._intervals, self._retry)
+        self._creates = Creates(self._rest, self._spawn_job)
         self._started = True
 
     def _acquire_link(self, kind: Kind) -> HubLink:
@@ -222,6 +223,8 @@ class ConduitClient:
         if self._closed:
             return
         self._closed = True
+        for task in list(self._handles):
+            task.let_go("its ConduitClient was closed (the task goes on on the server)")
         if self._starting is not None and not self._starting.done():
             self._starting.cancel()
         for job in list(self._jobs):
@@ -279,21 +282,10 @@ class ConduitClient:
         model = model or os.environ.get(f"CONDUIT_{kind.upper()}_MODEL") or DEFAULT_MODELS[kind]
         request = {"prompt": prompt, "model": model, **{k: v for k, v in body.items() if v is not None}}
         await self.start()
-        creating = asyncio.ensure_future(self._post(kind, request))
-        try:
-            answer = await asyncio.shield(creating)
-        except asyncio.CancelledError:
-            # The caller gave up (a second generate, an interrupted cell) while the create was on its way: the
-            # server may make the task all the same, and bill it, with nobody to see it. Once its id is known,
-            # it is cancelled there.
-            creating.add_done_callback(lambda done: self._abandon(kind, done))
-            raise
-        task_id = created_task_id(answer)
-        if task_id is None:
-            raise ConduitError(f"the server accepted the {kind} task but its answer named no task id")
-        if redact(task_id) != task_id:  # shown in the widget and saved with the notebook: it may not hold the key
-            raise ConduitError(f"the server's id for the new {kind} task has the API key in it; not following it")
+        assert self._creates is not None
+        task_id = await self._creates.send(kind, request)
         task = Task(task_id, kind, request, cancel=self._cancel)
+        self._handles.add(task)
         assert self._follower is not None
         try:
             await self._follower.follow(task)
@@ -301,30 +293,13 @@ class ConduitClient:
             # Cancelled before the caller got the handle: nobody can reach this task, so stop following it (a task
             # that never ends would otherwise be polled for good) and cancel it on the server.
             self._follower.forget(task)
-            self._spawn_job(self._cancel_abandoned(kind, task_id))
+            self._creates.cancel_abandoned(kind, task_id)
             raise
         return task
 
-    async def _post(self, kind: Kind, request: dict[str, Any]) -> dict[str, Any]:
-        async with self._create_slots:
-            return await self.rest.create(kind, request)
-
-    def _abandon(self, kind: Kind, creating: asyncio.Future[dict[str, Any]]) -> None:
-        if creating.cancelled() or creating.exception() is not None:
-            return  # nothing was made, or nobody can tell what: there is no id to cancel
-        task_id = created_task_id(creating.result())
-        if task_id is not None and not self._closed:
-            self._spawn_job(self._cancel_abandoned(kind, task_id))
-
-    async def _cancel_abandoned(self, kind: Kind, task_id: str) -> None:
-        try:
-            await self.rest.cancel(kind, task_id)
-        except ConduitError as exc:
-            log.warning("the abandoned %s task %s could not be cancelled: %s", kind, task_id, exc.message)
-        else:
-            log.info("cancelled the %s task %s: it was created for a call that gave up waiting", kind, task_id)
-
     def _spawn_job(self, job: Coroutine[Any, Any, None]) -> None:
+        if self._closed:  # nothing new runs for a closed client: its jobs were cancelled as it closed
+            return job.close()
         running = asyncio.get_running_loop().create_task(job)
         self._jobs.add(running)
         running.add_done_callback(self._jobs.discard)
@@ -333,10 +308,17 @@ class ConduitClient:
         """A handle on a task created elsewhere (another process, a previous session); followed from now."""
         inputs.one_of("kind", kind, ("image", "video"))
         inputs.text("task_id", task_id, optional=False)
+        if self._closed:
+            raise ConfigurationError("this ConduitClient was closed; make a new one")
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            raise ConfigurationError("client.task() follows a task on the running event loop: call it in one") from None
         existing = self._follower.followed(task_id) if self._follower is not None else None
         if existing is not None:
             return existing
         task = Task(task_id, kind, cancel=self._cancel)
+        self._handles.add(task)
         self._spawn_job(self._start_and_follow(task))
         return task
 
@@ -355,12 +337,16 @@ class ConduitClient:
 
     def forget(self, task: Task) -> None:
         """Stop following a task (a closed widget's): no more hub events or status reads for it."""
+        if not isinstance(task, Task):
+            raise ConfigurationError(f"forget() takes a Task this client made, got {inputs.shown(task)}")
         if self._follower is not None:
             self._follower.forget(task)
+        task.let_go("client.forget() was called for it (the task goes on on the server)")
 
     async def download(self, url: str, *, limit: int = MAX_DOWNLOAD_BYTES) -> bytes:
         """The bytes of a result's media, at most `limit` of them, from where the kernel may fetch
         (`conduit_widget.url_policy.check_fetch_url`, at every redirect too)."""
+        inputs.text("url", url, optional=False)
         inputs.whole("limit", limit, minimum=1)
         await self.start()
         return await self.rest.download(url, limit=limit)
@@ -368,6 +354,7 @@ class ConduitClient:
     def connection_state(self, kind: Kind) -> str:
         """``polling`` (no hub by choice), else the hub link's state: ``connecting``, ``connected``,
         ``reconnecting`` or ``disconnected`` (given up: open tasks are polled)."""
+        inputs.one_of("kind", kind, ("image", "video"))
         if self._follower is None:
             return "polling" if self.transport == "polling" else "connecting"
         return self._follower.connection_state(kind)

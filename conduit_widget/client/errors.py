@@ -56,7 +56,8 @@ __all__ = [
 
 class ConduitError(Exception):
     def __init__(self, message: str, *, status: int | None = None, task_id: str | None = None) -> None:
-        message = redact(message)  # whatever it quotes (a server's words, a URL), no key leaves in an error
+        # One line in a notebook, whatever a server put in its error text; and no key, whatever it quotes.
+        message = redact(" ".join(message.split()))
         super().__init__(message)
         self.message = message
         self.status = status

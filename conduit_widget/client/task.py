@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from conduit_widget.client import inputs
-from conduit_widget.client.errors import ConduitError, DeadlineExceededError
+from conduit_widget.client.errors import ConduitError, ConfigurationError, DeadlineExceededError
 from conduit_widget.client.models import TERMINAL, TaskEvent, TaskResult, TaskUpdate
 from conduit_widget.client.state import TaskState
 from conduit_widget.protocol import Kind, Status
@@ -30,6 +30,7 @@ class _Updates:
     def __init__(self) -> None:
         self._items: collections.deque[TaskUpdate] = collections.deque()
         self._ready = asyncio.Event()
+        self._let_go: Callable[[], ConduitError] | None = None
 
     def put(self, update: TaskUpdate) -> None:
         if len(self._items) >= _MAX_BACKLOG and not self._items[-1].done:
@@ -38,8 +39,15 @@ class _Updates:
             self._items.append(update)
         self._ready.set()
 
+    def let_go(self, error: Callable[[], ConduitError]) -> None:
+        """No more updates will come: once the queue is empty, `get` raises `error()` rather than wait for good."""
+        self._let_go = error
+        self._ready.set()
+
     async def get(self) -> TaskUpdate:
         while not self._items:
+            if self._let_go is not None:
+                raise self._let_go()
             self._ready.clear()
             await self._ready.wait()
         return self._items.popleft()
@@ -68,6 +76,7 @@ class Task:
         self._request_cancel = cancel
         self._state = TaskState(task_id, kind)
         self._done = asyncio.Event()
+        self._let_go: str | None = None  # why no ending will be reported, once nobody follows it
         self._consumers: list[_Updates] = []
         # A tuple, replaced whole on a change, so that a listener removing itself mid-delivery needs no copy.
         self._listeners: tuple[Callable[[TaskUpdate], Any], ...] = ()
@@ -128,18 +137,25 @@ class Task:
         """The task's result once it ends. A timeout raises DeadlineExceededError naming the task and leaves it
         running on the server, unless `cancel_on_timeout`."""
         inputs.seconds("timeout", timeout, optional=True, zero=True)
+        if not isinstance(cancel_on_timeout, bool):
+            raise ConfigurationError(f"cancel_on_timeout must be True or False, got {inputs.shown(cancel_on_timeout)}")
         try:
             await asyncio.wait_for(self._done.wait(), timeout)
         except builtins.TimeoutError:
             if cancel_on_timeout:
                 with contextlib.suppress(ConduitError):
                     await self.cancel()
-            still = "cancelled" if cancel_on_timeout else f"still {self.status} on the server, not cancelled"
+            still = (
+                "cancelled"
+                if cancel_on_timeout
+                else f"still {self.status} on the server, not cancelled: `await task.wait()` again to keep waiting"
+            )
             raise DeadlineExceededError(
                 f"{self.kind} task {self.id} did not finish within {timeout:g} s ({self.progress}%, {still})",
                 task_id=self.id,
             ) from None
-        assert self.result is not None
+        if self.result is None:
+            raise self._no_longer_followed()
         return self.result
 
     async def cancel(self) -> TaskResult:
@@ -154,6 +170,20 @@ class Task:
         return await self.wait(30)
 
     # -- what feeds it (the follower) ----------------------------------------------------------
+
+    def let_go(self, why: str) -> None:
+        """Nobody follows this task any more (its client closed, or was told to forget it): whoever waits for it, or
+        iterates over it, hears `why` as a ConduitError rather than wait for an ending nobody will report."""
+        if self.done or self._let_go is not None:
+            return
+        self._let_go = why
+        self._done.set()
+        for consumer in self._consumers:
+            consumer.let_go(self._no_longer_followed)
+
+    def _no_longer_followed(self) -> ConduitError:
+        # A new error for each waiter: one instance raised in many places would gather all their tracebacks.
+        return ConduitError(f"{self.kind} task {self.id} is no longer followed: {self._let_go}", task_id=self.id)
 
     def apply(self, event: TaskEvent, now: float | None = None) -> TaskUpdate | None:
         """Take in one event; the state machine decides what is news. The update it made, if any, reaches every
@@ -188,11 +218,11 @@ def call_listener(callback: Callable[[Any], Any], value: Any, what: str) -> None
     try:
         outcome = callback(value)
         if outcome is not None and inspect.isawaitable(outcome):
-            asyncio.ensure_future(outcome).add_done_callback(functools.partial(_log_failure, what))
+            asyncio.ensure_future(outcome).add_done_callback(functools.partial(log_failure, what))
     except Exception:
         log.exception("%s failed", what)
 
 
-def _log_failure(what: str, job: asyncio.Future[Any]) -> None:
+def log_failure(what: str, job: asyncio.Future[Any]) -> None:
     if not job.cancelled() and job.exception() is not None:
         log.error("%s failed", what, exc_info=job.exception())

@@ -174,7 +174,7 @@ async def test_an_unsafe_result_url_never_reaches_the_browser(client):
 async def test_save_writes_the_result(client, tmp_path):
     widget = GenerationWidget("save me", size="64x64", n=2, client=client)
     await widget.wait(10)
-    files = widget.save(tmp_path / "fox.png")
+    files = await widget.save(tmp_path / "fox.png")
     assert [f.name for f in files] == ["fox-1.png", "fox-2.png"]
     assert all(Image.open(f).size == (64, 64) for f in files)
 
