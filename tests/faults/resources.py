@@ -87,7 +87,10 @@ def snapshot(client: ConduitClient | None = None, extra_types: dict[str, type] |
     links = POOL.links()
     figures.update(
         fds=open_fds(),
-        threads=threading.active_count(),
+        # The loop's default executor (to_thread: thumbnails, renders, the CA bundle) keeps up to min(32, CPUs + 4)
+        # idle workers for reuse, started as concurrency first needs them: counted apart, bounded, not a leak.
+        threads=sum(not t.name.startswith("asyncio_") for t in threading.enumerate()),
+        pool_threads=sum(t.name.startswith("asyncio_") for t in threading.enumerate()),
         asyncio_tasks=len(asyncio.all_tasks()),
         hub_links=len(links),
         hub_connections=sum(link.connected for link in links),

@@ -78,6 +78,7 @@ def assert_nothing_grew(
     the number of objects the later rounds may add (one per task)."""
     grew = {name: (before[name], after[name]) for name in EXACT if name in before and after[name] != before[name]}
     assert not grew, f"still held once every task ended (before, after): {grew}"
+    assert after.get("pool_threads", 0) <= min(32, (os.cpu_count() or 1) + 4), "the executor's pool grew past its cap"
     assert after["task_objects"] <= before["task_objects"], f"Task objects outlived their tasks: {after}"
     assert after["per_task_objects"] <= before["per_task_objects"], f"per-task objects outlived them: {after}"
     # Open files, less the HTTP pool's keep-alive connections (httpx keeps up to 20 between calls).
