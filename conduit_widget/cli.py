@@ -104,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--video", action="store_true", help="generate a video instead of an image")
     generate.add_argument("--model", help="model name (default: $CONDUIT_IMAGE_MODEL / $CONDUIT_VIDEO_MODEL)")
     generate.add_argument(
-        "--out", metavar="FILE", type=Path, help="where to save (an existing folder: into it; default: here)"
+        "--out", metavar="FILE", help="where to save (a folder, existing or ending in /: into it; default: here)"
     )
     generate.add_argument("--size", type=_size, metavar="WxH", help="e.g. 1024x1024")
     generate.add_argument("--n", type=_positive_int, help="number of images (images only; default 1)")

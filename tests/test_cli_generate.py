@@ -139,6 +139,13 @@ def test_several_images_are_numbered(conduit, tmp_path):
     assert not (tmp_path / "cats.png").exists()
 
 
+def test_an_out_ending_in_a_slash_is_a_new_folder_not_a_file(conduit, tmp_path):
+    result = _piped(conduit, tmp_path, "a cat", "--size", "64x64", "--out", "new/dir/")
+    assert result.returncode == 0, result.stderr
+    saved = list((tmp_path / "new" / "dir").iterdir())
+    assert len(saved) == 1 and saved[0].name.startswith("a-cat-") and saved[0].suffix == ".png", saved
+
+
 def test_file_names_come_from_the_prompt_and_the_task_or_the_out_option(tmp_path):
     task = "0123456789abcdef"
     assert _destinations(None, "A red Fox, in [snow]!", task, 1, ".png") == [Path("a-red-fox-in-snow-01234567.png")]
