@@ -41,16 +41,21 @@ from conduit_widget.client import (
 from conduit_widget.client import (
     TimeoutError as TimeoutError,  # the 0.x name, not in __all__
 )
-from conduit_widget.server import LocalConduit
 
 if TYPE_CHECKING:
     from conduit_widget.gallery import Gallery
+    from conduit_widget.server import LocalConduit
     from conduit_widget.widget import GenerationWidget
 
 
 def __getattr__(name: str) -> Any:
-    # The widgets load anywidget, ipywidgets and the built front end: only code that uses them pays for that
-    # (the server and the command line start without them).
+    # The widgets load anywidget, ipywidgets and the built front end, and the local Conduit loads aiohttp's server
+    # and its media stack (PyAV and Pillow, the `local` extra): only code that uses them pays for that, so a
+    # gateway user's `import conduit_widget` loads neither the server nor the extra.
+    if name == "LocalConduit":
+        from conduit_widget.server import LocalConduit
+
+        return LocalConduit
     if name == "GenerationWidget":
         from conduit_widget.widget import GenerationWidget
 

@@ -26,12 +26,10 @@ from conduit_widget.client.pool import POOL
 from conduit_widget.client.realtime import HubLink, HubProtocol
 from conduit_widget.client.rest import MAX_DOWNLOAD_BYTES, RestClient, Routes
 from conduit_widget.client.secret import Secret, from_environment
-from conduit_widget.client.signalr import install_quiet_notices
 from conduit_widget.client.task import Task
 from conduit_widget.protocol import Kind
 
 log = logging.getLogger(__name__)
-install_quiet_notices()  # pysignalr's notes on server messages the client ignores: DEBUG, not WARNING/ERROR
 
 _TASK_EVENTS: Final = ("progress", "completed", "failed", "cancelled", "timedout")
 EVENTS: Final = frozenset((*_TASK_EVENTS, "connected", "reconnecting", "reconnected", "disconnected", "error"))

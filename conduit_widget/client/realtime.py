@@ -21,7 +21,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from pysignalr.messages import CompletionMessage, Message
 
@@ -38,8 +38,10 @@ from conduit_widget.client.errors import (
 from conduit_widget.client.models import ConnectionEvent, LinkState, TaskEvent
 from conduit_widget.client.policies import Backoff, Keepalive
 from conduit_widget.client.secret import Secret
-from conduit_widget.client.signalr import JSONFrames, LinkClient, MessagepackFrames, ProtocolRefused, classify_ending
 from conduit_widget.protocol import Kind
+
+if TYPE_CHECKING:
+    from conduit_widget.client.signalr import LinkClient
 
 log = logging.getLogger(__name__)
 redaction.install()
@@ -212,6 +214,10 @@ class HubLink:
     # -- the supervisor ------------------------------------------------------------------------
 
     async def _supervise(self) -> None:
+        # pysignalr's client loads aiohttp's client (about half of `import conduit_widget` otherwise): only a
+        # client that opens a hub pays for it, not `import conduit_widget` nor a client that only creates tasks.
+        from conduit_widget.client.signalr import ProtocolRefused
+
         failures = 0
         while not self._closed:
             error = await self._run_once(reconnect=self.connections_made > 0)
@@ -252,6 +258,8 @@ class HubLink:
 
     async def _run_once(self, *, reconnect: bool) -> ConduitError | None:
         """One connection, from the first byte to its end; what ended it (None: closed, or dropped)."""
+        from conduit_widget.client.signalr import JSONFrames, LinkClient, MessagepackFrames, classify_ending
+
         self._was_connected = False
         client = LinkClient(
             self.url,

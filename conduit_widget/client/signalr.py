@@ -146,3 +146,8 @@ def install_quiet_notices() -> None:
     logger = logging.getLogger("pysignalr.client")
     if not any(isinstance(f, QuietNotices) for f in logger.filters):
         logger.addFilter(QuietNotices())
+
+
+# Here rather than in client.py: pysignalr's client logs only once a hub link loaded this module, and client.py
+# no longer loads it (see `HubLink._supervise`).
+install_quiet_notices()  # pysignalr's notes on server messages the client ignores: DEBUG, not WARNING/ERROR
