@@ -53,9 +53,9 @@ def __getattr__(name: str) -> Any:
     # and its media stack (PyAV and Pillow, the `local` extra): only code that uses them pays for that, so a
     # gateway user's `import conduit_widget` loads neither the server nor the extra.
     if name == "LocalConduit":
-        from conduit_widget.server import LocalConduit
+        from conduit_widget.client import local_conduit
 
-        return LocalConduit
+        return local_conduit.server_class(local_conduit.NEEDS_EXTRA)
     if name == "GenerationWidget":
         from conduit_widget.widget import GenerationWidget
 

@@ -271,8 +271,9 @@ async def _save(client: ConduitClient, task: Task, args: argparse.Namespace, std
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from conduit_widget.server import LocalConduit
+    from conduit_widget.client import local_conduit
 
+    LocalConduit = local_conduit.server_class(local_conduit.NEEDS_EXTRA)  # without the `local` extra: one line, exit 2
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(message)s")
     if not args.verbose:
         logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

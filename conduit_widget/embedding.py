@@ -98,8 +98,10 @@ def picture_problem(data: bytes) -> str | None:
     None when it may be."""
     import warnings
 
-    from PIL import Image, UnidentifiedImageError
-
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:  # a gateway user's lean install: Pillow comes with the `local` extra
+        return _header_problem(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is judged below, by our rule
@@ -111,6 +113,58 @@ def picture_problem(data: bytes) -> str | None:
         return "the result is not a PNG, JPEG, WebP or GIF image"
     if width * height > MAX_PICTURE_PIXELS:
         return f"the image is {width} x {height} pixels, more than the {MAX_PICTURE_PIXELS:,} shown inline"
+    return None
+
+
+def _header_problem(data: bytes) -> str | None:
+    """`picture_problem` without Pillow: the same pixel rule, the size read from the header alone."""
+    size = header_size(data)
+    if size is None:
+        return "the result is not a PNG, JPEG, WebP or GIF image"
+    width, height = size
+    if width * height > MAX_PICTURE_PIXELS:
+        return f"the image is {width} x {height} pixels, more than the {MAX_PICTURE_PIXELS:,} shown inline"
+    return None
+
+
+def header_size(data: bytes) -> tuple[int, int] | None:
+    """A PNG, JPEG, WebP or GIF picture's width and height as its header says them; None if it says none."""
+    kind = image_type(data)
+    if kind == "image/png" and data[12:16] == b"IHDR":
+        return int.from_bytes(data[16:20]), int.from_bytes(data[20:24])
+    if kind == "image/gif" and len(data) >= 10:
+        return int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little")
+    if kind == "image/webp":
+        chunk = data[12:16]
+        if chunk == b"VP8 " and data[23:26] == b"\x9d\x01\x2a":  # a lossy key frame's start code
+            return int.from_bytes(data[26:28], "little") & 0x3FFF, int.from_bytes(data[28:30], "little") & 0x3FFF
+        if chunk == b"VP8L" and len(data) >= 25:
+            bits = int.from_bytes(data[21:25], "little")
+            return 1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF)
+        if chunk == b"VP8X" and len(data) >= 30:
+            return 1 + int.from_bytes(data[24:27], "little"), 1 + int.from_bytes(data[27:30], "little")
+        return None
+    if kind == "image/jpeg":
+        return _jpeg_size(data)
+    return None
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    # Segments from the start: the first start-of-frame (C0 to CF, but for C4, C8 and CC) holds the size.
+    at = 2
+    while at + 9 <= len(data):
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # no length follows these
+            at += 2
+            continue
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            return int.from_bytes(data[at + 7 : at + 9]), int.from_bytes(data[at + 5 : at + 7])
+        at += 2 + int.from_bytes(data[at + 2 : at + 4])
     return None
 
 

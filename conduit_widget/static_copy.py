@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import html
+import importlib.util
 import io
 import logging
 from collections.abc import Awaitable, Callable
@@ -31,8 +32,10 @@ THUMBNAIL_SIDE: Final = 384
 def thumbnail(data: bytes) -> bytes | None:
     """A JPEG of at most THUMBNAIL_SIDE pixels a side, or None if `data` is not a picture Pillow reads. For
     pictures `picture_problem` let through: decoding takes a while, so run it off the event loop."""
-    from PIL import Image
-
+    try:
+        from PIL import Image
+    except ImportError:  # Pillow comes with the `local` extra; the copy says why it has no picture
+        return None
     try:
         with Image.open(io.BytesIO(data), formats=PICTURE_FORMATS) as picture:
             picture.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
@@ -92,6 +95,8 @@ async def static_copy_of(
             decodable.append(picture)
         else:
             missing.append(f"no thumbnail: {problem}")
+    if decodable and importlib.util.find_spec("PIL") is None:
+        missing.append("no thumbnail: Pillow is not installed (pip install pillow)")
     thumbs = await asyncio.to_thread(lambda: [t for t in map(thumbnail, decodable) if t is not None])
     return static_bundle(result, prompt, thumbs, static_id, missing)
 
