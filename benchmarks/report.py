@@ -260,6 +260,22 @@ def _capacity_rows(section: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _import_rows(section: dict[str, Any]) -> list[Row]:
+    ours, theirs = section["median_s"]["conduit_widget"], section["median_s"]["ipywidgets"]
+    return [
+        Row(
+            "import",
+            "`import conduit_widget` (fresh interpreter, median)",
+            f"{ours * 1000:.0f} ms",
+            f"`import ipywidgets` {theirs * 1000:.0f} ms; interpreter alone {section['interpreter_s'] * 1000:.0f} ms;"
+            f" {section['runs']} runs each, the interpreter's start-up taken off both",
+            f"{section['ratio']:.2f}x",
+            f"<= {section['target_ratio']}x",
+            section["met"],
+        )
+    ]
+
+
 def _spread(value: Any) -> dict[str, float]:
     """A median with its spread, or a single figure (results from before repeats were kept) as one."""
     if isinstance(value, dict):
@@ -273,6 +289,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "browser": _browser_rows,
     "footprint": _footprint_rows,
     "capacity": _capacity_rows,
+    "import": _import_rows,
 }
 
 

@@ -3,7 +3,8 @@
     python -m benchmarks.run [--quick] [--only SECTION,...] [--json PATH] [--baseline PATH]
                              [--docs PATH | --no-docs] [--write-baseline] [--label TEXT] [--from-json PATH]
 
-Sections: throughput, latency, browser, footprint, capacity; each starts a server process of its own.
+Sections: throughput, latency, browser, footprint, capacity, import; each but import starts a server process
+of its own.
 ``--quick`` is the smoke test's size (tiny, no PyPI, no docs written). A full run writes the JSON and
 regenerates docs/performance.md against ``benchmarks/baseline.json`` (the "before"); ``--write-baseline``
 makes this run the new baseline; ``--from-json`` measures nothing and only prints and reports saved results.
@@ -31,12 +32,12 @@ from pathlib import Path
 from typing import Any
 
 import conduit_widget
-from benchmarks import capacity, footprint, latency, report, throughput, widget_load
+from benchmarks import capacity, footprint, import_time, latency, report, throughput, widget_load
 from benchmarks.server_process import ServerProcess
 
 REPO = Path(__file__).resolve().parents[1]
 
-SECTIONS = ("throughput", "latency", "browser", "footprint", "capacity")
+SECTIONS = ("throughput", "latency", "browser", "footprint", "capacity", "import")
 RESULTS = REPO / "benchmarks" / "results"
 BASELINE = REPO / "benchmarks" / "baseline.json"
 DOCS = REPO / "docs" / "performance.md"
@@ -182,6 +183,9 @@ async def run_sections(sizes: Sizes, only: list[str], *, quick: bool) -> dict[st
                 )
             return {"tasks": tasks, "fanout": fanned}
 
+        async def run_import() -> dict[str, Any]:  # no server: a fresh interpreter's `import conduit_widget`
+            return await import_time.measure(runs=3 if quick else 7)
+
         plan: dict[str, tuple[str, Callable[[], Awaitable[dict[str, Any]]]]] = {
             "throughput": (f"{sizes.events:,} events x {sizes.repeats} repeats per client", run_throughput),
             "latency": (
@@ -192,6 +196,7 @@ async def run_sections(sizes: Sizes, only: list[str], *, quick: bool) -> dict[st
             "browser": (f"a burst of {sizes.burst_events:,}; {sizes.load_widgets} widgets at full rate", run_browser),
             "footprint": (f"{sizes.footprint_tasks:,} tracked tasks", run_footprint),
             "capacity": (f"{sizes.capacity_tasks} tasks; fan-out to {sizes.subscribers} subscribers", run_capacity),
+            "import": ("`import conduit_widget` against `import ipywidgets`, alternating", run_import),
         }
         for name in SECTIONS:
             if name not in only:
