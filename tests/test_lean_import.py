@@ -167,3 +167,19 @@ def test_without_pillow_the_pixel_rule_and_the_refusal_still_hold(tmp_path: Path
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"{picture_problem(too_many)}\nFalse\n"
+
+
+def test_messagepack_without_lz4_is_refused_in_one_line_and_json_needs_nothing_more() -> None:
+    without_lz4 = WITHOUT_EXTRA.replace('("av", "PIL")', '("lz4",)')
+    code = (
+        f"{without_lz4}\nfrom conduit_widget import ConduitClient\n"
+        "ConduitClient(base_url='http://127.0.0.1:9', api_key='condk_lean')  # JSON: fine\n"
+        "try:\n    ConduitClient(base_url='http://127.0.0.1:9', api_key='condk_lean', hub_protocol='messagepack')\n"
+        "except ValueError as exc:\n    print(exc)\n"
+        f"{LOADED}"
+    )
+    done = _python(code)
+    assert done.returncode == 0, done.stderr
+    said, loaded = done.stdout.splitlines()[0], json.loads(done.stdout.splitlines()[-1])
+    assert said.startswith("hub_protocol='messagepack' needs lz4") and "conduit-widget[messagepack]" in said
+    assert not [m for m in loaded if m.split(".")[0] == "lz4"]

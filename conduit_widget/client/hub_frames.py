@@ -19,7 +19,6 @@ import logging
 from collections.abc import Collection
 from typing import Any, Final
 
-import lz4.block
 import msgpack
 import orjson
 from pysignalr.messages import CloseMessage, CompletionMessage, InvocationMessage, Message, PingMessage
@@ -153,6 +152,8 @@ def expand_arguments(arguments: Any) -> Any:
 
 
 def _expanded(value: list[Any]) -> Any:
+    import lz4.block  # only MessagePack clients get here, and those are made only with lz4 installed (inputs.py)
+
     try:
         unpacker = msgpack.Unpacker()
         unpacker.feed(value[0].data)

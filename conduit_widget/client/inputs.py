@@ -134,6 +134,14 @@ def client_options(options: Mapping[str, Any], *, backoff_type: type[Any]) -> No
     """Everything `ConduitClient(...)` takes but the URL and the key."""
     one_of("transport", options["transport"], ("auto", "websocket", "polling"))
     one_of("hub_protocol", options["hub_protocol"], ("json", "messagepack"))
+    if options["hub_protocol"] == "messagepack":
+        try:
+            import lz4.block  # noqa: F401 - the frame reader needs it for the Gateway's compressed arguments
+        except ImportError:
+            raise ConfigurationError(
+                "hub_protocol='messagepack' needs lz4 (the Gateway compresses large arguments with it): "
+                "pip install 'conduit-widget[messagepack]', or keep the default JSON"
+            ) from None
     one_of("routes", options["routes"], ("auto", "conduit", "successor"))
     seconds("timeout", options["timeout"])
     seconds("connect_timeout", options["connect_timeout"])
