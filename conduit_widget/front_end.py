@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Final
+
+from conduit_widget.client.errors import ConduitWarning
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +23,25 @@ if not (STATIC / "widget.js").is_file():
         f"conduit-widget's front end is not built ({STATIC / 'widget.js'} is missing). `pip install` builds it; "
         "in a checkout run `make install`, or `npm ci && npm run build` in js/."
     )
+
+
+def stale_front_end(static: Path, sources: Path) -> str | None:
+    """Why the built front end in `static` is older than its sources in `sources` (a checkout's js/), if it is:
+    an edited widget.ts that was never rebuilt would otherwise be silently not what the browser runs."""
+    if not sources.is_dir():
+        return None  # an installed package: no sources beside it, nothing to compare
+    built = min((static / name).stat().st_mtime for name in ("widget.js", "widget.css") if (static / name).is_file())
+    newer = [p.name for p in sorted(sources.glob("*.ts")) + sorted(sources.glob("*.css")) if p.stat().st_mtime > built]
+    if not newer:
+        return None
+    return (
+        f"conduit-widget's built front end ({static}) is older than js/{newer[0]}"
+        f"{f' and {len(newer) - 1} more' if len(newer) > 1 else ''}: run `make install` (or `npm run build` in js/)"
+    )
+
+
+if (_stale := stale_front_end(STATIC, Path(__file__).parent.parent / "js")) is not None:
+    warnings.warn(_stale, ConduitWarning, stacklevel=2)
 
 # What the front end writes, and the JSON types it writes them as (a bool is refused: True == 1 would slip past
 # traitlets).

@@ -16,15 +16,27 @@ import re
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 from urllib.parse import urlparse
 
 from conduit_widget.client.errors import ConduitError, ConfigurationError
 from conduit_widget.client.inputs import shown
 from conduit_widget.protocol import Kind
 
-if TYPE_CHECKING:
-    from conduit_widget.client.models import TaskResult
+
+class TaskResult(Protocol):
+    """What saving reads of a `conduit_widget.client.TaskResult` (a protocol: the result's own `save` uses this
+    module, so it cannot import the result's)."""
+
+    @property
+    def task_id(self) -> str: ...
+    @property
+    def kind(self) -> Kind: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def urls(self) -> tuple[str, ...]: ...
+
 
 SavePath = str | os.PathLike[str] | None
 MEDIA_SUFFIXES: Final = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".mp4", ".webm", ".mov"})

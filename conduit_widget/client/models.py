@@ -6,15 +6,26 @@ Both are immutable snapshots in one vocabulary, whichever dialect and route the 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final, Literal, NamedTuple
+from typing import Any, Final, Literal, NamedTuple, Protocol
 
+from conduit_widget.client.errors import ConduitError
 from conduit_widget.client.redaction import redact, redact_any
 from conduit_widget.protocol import STATUSES, TERMINAL_STATUSES, Kind, Status
 
 TERMINAL: Final = TERMINAL_STATUSES
+
+
+class Downloader(Protocol):
+    """What `TaskResult.asave` downloads through: a `ConduitClient`."""
+
+    async def download(self, url: str) -> bytes: ...
+
+
 Source = Literal["hub", "poll", "client"]
 
 # Every status word seen from Conduit, its successor, its SDKs and its docs, folded to the six above.
@@ -154,10 +165,43 @@ class TaskResult:
     is_retryable: bool = False
     metadata: dict[str, Any] = field(default_factory=dict)
     elapsed_seconds: float = 0.0
+    # The bytes of each URL, when whoever made the result downloaded them (the blocking helpers do): kept out of
+    # repr and comparisons, which are about how the task ended.
+    media: tuple[bytes, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         return self.status == "completed"
+
+    def save(self, path: str | os.PathLike[str] | None = None) -> list[Path]:
+        """Write the media this result carries to `path` (a file, or a folder: see `conduit_widget.saving`); the
+        files written. Only a result with its `media` can be saved without a client: in async code, `asave`."""
+        from conduit_widget.saving import finished, save_path, write_result
+
+        finished(self)
+        save_path(path)  # a wrong path is named first, whatever else is wrong
+        if len(self.media) != len(self.urls):
+            raise ConduitError(
+                "this result does not carry its media (only the blocking helpers' results do): "
+                "`await result.asave(path, client)` downloads them"
+            )
+        return write_result(path, self._prompt, self, list(self.media))
+
+    async def asave(self, path: str | os.PathLike[str] | None, client: Downloader) -> list[Path]:
+        """Write this result's media to `path`, downloading through `client` (a `ConduitClient`) what it does not
+        carry; the files written."""
+        from conduit_widget.saving import finished, save_path, write_result
+
+        finished(self)
+        save_path(path)  # named before anything is downloaded
+        data = list(self.media) if len(self.media) == len(self.urls) else [await client.download(u) for u in self.urls]
+        return write_result(path, self._prompt, self, data)
+
+    @property
+    def _prompt(self) -> str:
+        # Files saved into a folder are named after the prompt where the server echoed it, else after the task id.
+        prompt = self.metadata.get("prompt")
+        return prompt if isinstance(prompt, str) else ""
 
     @property
     def image_url(self) -> str | None:
