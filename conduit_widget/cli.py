@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from conduit_widget._version import __version__
-from conduit_widget.protocol import VIDEO_SECONDS
-from conduit_widget.saving import write_result
+from conduit_widget.protocol import VIDEO_SECONDS, Kind
+from conduit_widget.saving import checked_destination, write_result
 from conduit_widget.server.profiles import PROFILES
 from conduit_widget.terminal import for_terminal
 
@@ -211,6 +211,7 @@ def _generate(args: argparse.Namespace) -> int:
         return _fail("--n applies to images only; a video task makes one video")
     if not args.video and args.duration is not None:
         return _fail("--duration applies to videos only; add --video")
+    checked_destination(args.out)  # before anything is spent: a generation may be paid for
     _terminal_diagnostics()
     return asyncio.run(_generate_and_save(args, stderr))
 
@@ -225,6 +226,7 @@ async def _generate_and_save(args: argparse.Namespace, stderr: Console) -> int:
     from conduit_widget.progress import TaskProgress
 
     async with ConduitClient() as client:
+        await _check_model(client, "video" if args.video else "image", args.model)  # before anything is spent
         if args.video:
             task = await client.generate_video(
                 args.prompt, model=args.model, size=args.size, seed=args.seed, duration=args.duration
@@ -253,10 +255,34 @@ async def _generate_and_save(args: argparse.Namespace, stderr: Console) -> int:
         return await _save(client, task, args, stderr)
 
 
+async def _check_model(client: ConduitClient, kind: Kind, model: str | None) -> None:
+    """Refuse a model the server does not offer for `kind` before a task is created (and paid for). Only what the
+    server says counts: model discovery says what each model makes; a plain model list only which models exist, so
+    a listed model is let through; a server whose lists cannot be read holds nothing back."""
+    if model is None or model.startswith("test-"):  # the local Conduit's failure-injection models work unlisted
+        return
+    from conduit_widget.client import ConduitError
+    from conduit_widget.client.model_kinds import ids_making
+
+    try:
+        discovered = await client.rest.discovered_models()
+        models = discovered if discovered is not None else await client.rest.models()
+    except ConduitError:
+        return
+    offered = ids_making(kind, models, discovered=discovered is not None)
+    listed = [entry["id"] for entry in models if isinstance(entry.get("id"), str)]
+    if model in offered or (discovered is None and model in listed) or not listed:
+        return
+    article = "an" if kind == "image" else "a"
+    raise ValueError(f"{model!r} is not {article} {kind} model here; it offers: {', '.join(offered or listed)}")
+
+
 _ENDINGS = {"failed": "failed", "cancelled": "was cancelled", "timedout": "timed out on the server"}
 
 
 async def _save(client: ConduitClient, task: Task, args: argparse.Namespace, stderr: Console) -> int:
+    from conduit_widget.client import ConduitError
+
     result = task.result
     assert result is not None
     if not result.ok or not result.urls:
@@ -264,8 +290,17 @@ async def _save(client: ConduitClient, task: Task, args: argparse.Namespace, std
         why = f": {result.error}" if result.error else ""
         _say(stderr, f"The {task.kind} task {task.id} {ending}{why}", "red")
         return 1
-    data = [await client.download(url) for url in result.urls]
-    for path in write_result(args.out, args.prompt, result, data):
+    try:
+        data = [await client.download(url) for url in result.urls]
+        saved = write_result(args.out, args.prompt, result, data)
+    except (ConduitError, OSError) as exc:
+        # The generation is done (and maybe paid for): say where its media are, so that it is not lost.
+        why = exc.message if isinstance(exc, ConduitError) else str(exc)
+        _say(stderr, f"The {task.kind} task {task.id} completed, but its media were not saved: {why}", "red")
+        for url in result.urls:
+            _say(stderr, f"  {url}", "")
+        return 2
+    for path in saved:
         print(for_terminal(f"Saved {path}", _secrets()), flush=True)
     return 0
 
