@@ -88,8 +88,19 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+# What --help says: plain words (the module's docstring is reST for the code's readers, and names its internals).
+_DESCRIPTION = """\
+Generate an image or a video with a live progress bar, run the local Conduit (a simulator of Conduit's API, for
+trying things without a gateway), or the demo: the local Conduit and JupyterLab on the quickstart notebook.
+
+Exit codes: 0 saved, 1 the task ended without a result (failed, cancelled, timed out), 2 an error (said in one
+line), 130 interrupted."""
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="conduit-widget", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(
+        prog="conduit-widget", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"conduit-widget {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -114,11 +125,20 @@ def _parser() -> argparse.ArgumentParser:
         "--timeout", type=_positive_float, metavar="S", help="cancel the task if not done after S seconds"
     )
 
-    serve = commands.add_parser("serve", help="run the local Conduit-compatible server")
+    serve = commands.add_parser(
+        "serve",
+        help="run the local Conduit-compatible server",
+        description="Runs the local Conduit, a simulator of Conduit's image and video API (no real generation, no "
+        "cost), until Ctrl+C. It prints the two export lines that point the widget and `generate` at it.",
+    )
     _server_options(serve)
     serve.add_argument("-v", "--verbose", action="store_true", help="log every request (keys redacted)")
 
-    demo = commands.add_parser("demo", help="run the local Conduit and JupyterLab on the quickstart notebook")
+    demo = commands.add_parser(
+        "demo",
+        help="run the local Conduit and JupyterLab on the quickstart notebook",
+        description="Starts the local Conduit and JupyterLab on the quickstart notebook, and stops both on Ctrl+C.",
+    )
     demo.add_argument("--notebook", default="notebooks/quickstart.ipynb", help="notebook to open")
     demo.add_argument(
         "--lab-port",
@@ -330,6 +350,14 @@ def _serve(args: argparse.Namespace) -> int:
                 # Printed once, to the terminal that started the server; it is never logged.
                 print(f"Virtual key: {server.api_key}", flush=True)
             print(f"  export CONDUIT_BASE_URL={server.base_url}", flush=True)
+            if args.api_key is None:
+                # Without it, following the lines above gives "No API key". This key was made up just now, for this
+                # simulator only: no secret of the user's, so printing it is safe (a key they gave never is).
+                print(
+                    f"  export CONDUIT_API_KEY={server.api_key}  # this local simulator's key, not a secret", flush=True
+                )
+            else:
+                print("  # CONDUIT_API_KEY: the key you gave it", flush=True)
             print("Press Ctrl+C to stop.", flush=True)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
