@@ -137,9 +137,12 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
         help="run the local Conduit and JupyterLab on the quickstart notebook",
-        description="Starts the local Conduit and JupyterLab on the quickstart notebook, and stops both on Ctrl+C.",
+        description="Starts the local Conduit and JupyterLab (pip install 'conduit-widget[local,demo]') on the "
+        "quickstart notebook, a copy of it you can edit, and stops both on Ctrl+C.",
     )
-    demo.add_argument("--notebook", default="notebooks/quickstart.ipynb", help="notebook to open")
+    demo.add_argument(
+        "--notebook", help="a notebook of yours to open instead, inside this folder (JupyterLab serves from here)"
+    )
     demo.add_argument(
         "--lab-port",
         type=int,
@@ -171,6 +174,13 @@ def _server_options(parser: argparse.ArgumentParser, default_port: int = 5000) -
     parser.add_argument("--rate-limit", type=int, metavar="N", help="allow N create requests a minute per key")
 
 
+def _server_option_names() -> list[str]:
+    """Every option `serve` takes (as `args`' names): the demo passes them all on, those added later too."""
+    options = argparse.ArgumentParser(add_help=False)
+    _server_options(options)
+    return list(vars(options.parse_args([])))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from conduit_widget.client import ConduitError
@@ -182,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         from conduit_widget.demo import run_demo
 
-        return run_demo(args)
+        return run_demo(args, _server_option_names())
     except KeyboardInterrupt:  # Ctrl+C outside a task (a task's own is handled where it runs)
         print("conduit-widget: interrupted", file=sys.stderr)
         return 130
