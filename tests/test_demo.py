@@ -82,10 +82,10 @@ def _read_line(process: subprocess.Popen[str], pattern: str, timeout: float) -> 
     raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(seen)}")
 
 
-@pytest.mark.timeout(600)  # the fresh venv's install, then JupyterLab's start
-def test_the_installed_demo_serves_a_copy_of_the_quickstart_with_its_options_and_no_secret_in_ps(installed, tmp_path):
+def _start_demo(installed: Path, tmp_path: Path, *options: str) -> subprocess.Popen[str]:
+    """The installed `conduit-widget demo`, as a user with a home and data folder in `tmp_path` runs it."""
     home, data = tmp_path / "home", tmp_path / "data"
-    home.mkdir()
+    home.mkdir(exist_ok=True)
     skip = ("CONDUIT_", "JUPYTER", "PYTHONPATH", "VIRTUAL_ENV")  # nothing of this checkout or its venv
     environment = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
     env = {
@@ -98,9 +98,14 @@ def test_the_installed_demo_serves_a_copy_of_the_quickstart_with_its_options_and
         "JUPYTER_RUNTIME_DIR": str(home / "jupyter-runtime"),
         "CONDUIT_API_KEY": KEY,
     }
-    command = [str(installed / "conduit-widget"), "demo", "--no-browser", "--lab-port", "0"]
-    command += ["--speed", "50", "--rate-limit", "1", "--profile", "conduit-gateway"]
-    demo = subprocess.Popen(command, cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    command = [str(installed / "conduit-widget"), "demo", "--no-browser", "--lab-port", "0", *options]
+    return subprocess.Popen(command, cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+@pytest.mark.timeout(600)  # the fresh venv's install, then JupyterLab's start
+def test_the_installed_demo_serves_a_copy_of_the_quickstart_with_its_options_and_no_secret_in_ps(installed, tmp_path):
+    data = tmp_path / "data"
+    demo = _start_demo(installed, tmp_path, "--speed", "50", "--rate-limit", "1", "--profile", "conduit-gateway")
     try:
         conduit_url = _read_line(demo, r"Local Conduit: (http://\S+)", 120)[1]
         lab = _read_line(demo, r"Open this URL: (http://127\.0\.0\.1:\d+)/lab/tree/(\S+)\?token=(\S+)", 10)
@@ -139,3 +144,22 @@ def test_the_installed_demo_serves_a_copy_of_the_quickstart_with_its_options_and
         demo.terminate()
         output, _ = demo.communicate(timeout=30)
     assert KEY not in output
+
+
+@pytest.mark.timeout(600)  # the fresh venv's install (shared with the test above), then JupyterLab's start
+def test_a_later_demo_opens_the_users_edited_copy_and_says_how_to_get_the_new_one(installed, tmp_path):
+    copy = tmp_path / "data" / "conduit-widget" / "quickstart.ipynb"
+    copy.parent.mkdir(parents=True)
+    edited = (REPO / "notebooks" / "quickstart.ipynb").read_bytes().replace(b"a red fox", b"a blue fox")
+    copy.write_bytes(edited)
+    demo = _start_demo(installed, tmp_path)
+    try:
+        said = _read_line(demo, r"Opening your copy, (\S+) \(delete it to get this version's quickstart\)", 120)
+        assert said[1] == str(copy)
+        lab = _read_line(demo, r"Open this URL: (http://127\.0\.0\.1:\d+)/lab/tree/(\S+)\?token=(\S+)", 120)
+        served = httpx.get(f"{lab[1]}/api/contents/{lab[2]}", headers={"Authorization": f"token {lab[3]}"}).json()
+        assert "a blue fox" in str(served["content"])
+    finally:
+        demo.terminate()
+        demo.communicate(timeout=30)
+    assert copy.read_bytes() == edited
