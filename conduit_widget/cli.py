@@ -286,9 +286,9 @@ async def _generate_and_save(args: argparse.Namespace, stderr: Console) -> int:
 
 
 async def _check_model(client: ConduitClient, kind: Kind, model: str | None) -> None:
-    """Refuse a model the server does not offer for `kind` before a task is created (and paid for). Only what the
-    server says counts: model discovery says what each model makes; a plain model list only which models exist, so
-    a listed model is let through; a server whose lists cannot be read holds nothing back."""
+    """Refuse a model the server does not offer for `kind` before a task is created (and paid for), where model
+    discovery says what each model makes. A plain model list does not say it, and may leave models out that a
+    gateway takes: a gateway without discovery, or whose discovery cannot be read, is not held back."""
     if model is None or model.startswith("test-"):  # the local Conduit's failure-injection models work unlisted
         return
     from conduit_widget.client import ConduitError
@@ -296,15 +296,12 @@ async def _check_model(client: ConduitClient, kind: Kind, model: str | None) -> 
 
     try:
         discovered = await client.rest.discovered_models()
-        models = discovered if discovered is not None else await client.rest.models()
     except ConduitError:
         return
-    offered = ids_making(kind, models, discovered=discovered is not None)
-    listed = [entry["id"] for entry in models if isinstance(entry.get("id"), str)]
-    if model in offered or (discovered is None and model in listed) or not listed:
-        return
-    article = "an" if kind == "image" else "a"
-    raise ValueError(f"{model!r} is not {article} {kind} model here; it offers: {', '.join(offered or listed)}")
+    offered = ids_making(kind, discovered or [], discovered=True)
+    if offered and model not in offered:
+        article = "an" if kind == "image" else "a"
+        raise ValueError(f"{model!r} is not {article} {kind} model here; it offers: {', '.join(offered)}")
 
 
 _ENDINGS = {"failed": "failed", "cancelled": "was cancelled", "timedout": "timed out on the server"}
