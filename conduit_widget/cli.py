@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from conduit_widget._version import __version__
-from conduit_widget.protocol import VIDEO_SECONDS
-from conduit_widget.saving import write_result
+from conduit_widget.protocol import VIDEO_SECONDS, Kind
+from conduit_widget.saving import checked_destination, write_result
 from conduit_widget.server.profiles import PROFILES
 from conduit_widget.terminal import for_terminal
 
@@ -88,8 +88,19 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+# What --help says: plain words (the module's docstring is reST for the code's readers, and names its internals).
+_DESCRIPTION = """\
+Generate an image or a video with a live progress bar, run the local Conduit (a simulator of Conduit's API, for
+trying things without a gateway), or the demo: the local Conduit and JupyterLab on the quickstart notebook.
+
+Exit codes: 0 saved, 1 the task ended without a result (failed, cancelled, timed out), 2 an error (said in one
+line), 130 interrupted."""
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="conduit-widget", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(
+        prog="conduit-widget", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"conduit-widget {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -114,12 +125,24 @@ def _parser() -> argparse.ArgumentParser:
         "--timeout", type=_positive_float, metavar="S", help="cancel the task if not done after S seconds"
     )
 
-    serve = commands.add_parser("serve", help="run the local Conduit-compatible server")
+    serve = commands.add_parser(
+        "serve",
+        help="run the local Conduit-compatible server",
+        description="Runs the local Conduit, a simulator of Conduit's image and video API (no real generation, no "
+        "cost), until Ctrl+C. It prints the two export lines that point the widget and `generate` at it.",
+    )
     _server_options(serve)
     serve.add_argument("-v", "--verbose", action="store_true", help="log every request (keys redacted)")
 
-    demo = commands.add_parser("demo", help="run the local Conduit and JupyterLab on the quickstart notebook")
-    demo.add_argument("--notebook", default="notebooks/quickstart.ipynb", help="notebook to open")
+    demo = commands.add_parser(
+        "demo",
+        help="run the local Conduit and JupyterLab on the quickstart notebook",
+        description="Starts the local Conduit and JupyterLab (pip install 'conduit-widget[local,demo]') on the "
+        "quickstart notebook, a copy of it you can edit, and stops both on Ctrl+C.",
+    )
+    demo.add_argument(
+        "--notebook", help="a notebook of yours to open instead, inside this folder (JupyterLab serves from here)"
+    )
     demo.add_argument(
         "--lab-port",
         type=int,
@@ -151,6 +174,13 @@ def _server_options(parser: argparse.ArgumentParser, default_port: int = 5000) -
     parser.add_argument("--rate-limit", type=int, metavar="N", help="allow N create requests a minute per key")
 
 
+def _server_option_names() -> list[str]:
+    """Every option `serve` takes (as `args`' names): the demo passes them all on, those added later too."""
+    options = argparse.ArgumentParser(add_help=False)
+    _server_options(options)
+    return list(vars(options.parse_args([])))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from conduit_widget.client import ConduitError
@@ -162,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         from conduit_widget.demo import run_demo
 
-        return run_demo(args)
+        return run_demo(args, _server_option_names())
     except KeyboardInterrupt:  # Ctrl+C outside a task (a task's own is handled where it runs)
         print("conduit-widget: interrupted", file=sys.stderr)
         return 130
@@ -211,6 +241,7 @@ def _generate(args: argparse.Namespace) -> int:
         return _fail("--n applies to images only; a video task makes one video")
     if not args.video and args.duration is not None:
         return _fail("--duration applies to videos only; add --video")
+    checked_destination(args.out)  # before anything is spent: a generation may be paid for
     _terminal_diagnostics()
     return asyncio.run(_generate_and_save(args, stderr))
 
@@ -225,6 +256,7 @@ async def _generate_and_save(args: argparse.Namespace, stderr: Console) -> int:
     from conduit_widget.progress import TaskProgress
 
     async with ConduitClient() as client:
+        await _check_model(client, "video" if args.video else "image", args.model)  # before anything is spent
         if args.video:
             task = await client.generate_video(
                 args.prompt, model=args.model, size=args.size, seed=args.seed, duration=args.duration
@@ -253,10 +285,31 @@ async def _generate_and_save(args: argparse.Namespace, stderr: Console) -> int:
         return await _save(client, task, args, stderr)
 
 
+async def _check_model(client: ConduitClient, kind: Kind, model: str | None) -> None:
+    """Refuse a model the server does not offer for `kind` before a task is created (and paid for), where model
+    discovery says what each model makes. A plain model list does not say it, and may leave models out that a
+    gateway takes: a gateway without discovery, or whose discovery cannot be read, is not held back."""
+    if model is None or model.startswith("test-"):  # the local Conduit's failure-injection models work unlisted
+        return
+    from conduit_widget.client import ConduitError
+    from conduit_widget.client.model_kinds import ids_making
+
+    try:
+        discovered = await client.rest.discovered_models()
+    except ConduitError:
+        return
+    offered = ids_making(kind, discovered or [], discovered=True)
+    if offered and model not in offered:
+        article = "an" if kind == "image" else "a"
+        raise ValueError(f"{model!r} is not {article} {kind} model here; it offers: {', '.join(offered)}")
+
+
 _ENDINGS = {"failed": "failed", "cancelled": "was cancelled", "timedout": "timed out on the server"}
 
 
 async def _save(client: ConduitClient, task: Task, args: argparse.Namespace, stderr: Console) -> int:
+    from conduit_widget.client import ConduitError
+
     result = task.result
     assert result is not None
     if not result.ok or not result.urls:
@@ -264,8 +317,17 @@ async def _save(client: ConduitClient, task: Task, args: argparse.Namespace, std
         why = f": {result.error}" if result.error else ""
         _say(stderr, f"The {task.kind} task {task.id} {ending}{why}", "red")
         return 1
-    data = [await client.download(url) for url in result.urls]
-    for path in write_result(args.out, args.prompt, result, data):
+    try:
+        data = [await client.download(url) for url in result.urls]
+        saved = write_result(args.out, args.prompt, result, data)
+    except (ConduitError, OSError) as exc:
+        # The generation is done (and maybe paid for): say where its media are, so that it is not lost.
+        why = exc.message if isinstance(exc, ConduitError) else str(exc)
+        _say(stderr, f"The {task.kind} task {task.id} completed, but its media were not saved: {why}", "red")
+        for url in result.urls:
+            _say(stderr, f"  {url}", "")
+        return 2
+    for path in saved:
         print(for_terminal(f"Saved {path}", _secrets()), flush=True)
     return 0
 
@@ -296,6 +358,14 @@ def _serve(args: argparse.Namespace) -> int:
                 # Printed once, to the terminal that started the server; it is never logged.
                 print(f"Virtual key: {server.api_key}", flush=True)
             print(f"  export CONDUIT_BASE_URL={server.base_url}", flush=True)
+            if args.api_key is None:
+                # Without it, following the lines above gives "No API key". This key was made up just now, for this
+                # simulator only: no secret of the user's, so printing it is safe (a key they gave never is).
+                print(
+                    f"  export CONDUIT_API_KEY={server.api_key}  # this local simulator's key, not a secret", flush=True
+                )
+            else:
+                print("  # CONDUIT_API_KEY: the key you gave it", flush=True)
             print("Press Ctrl+C to stop.", flush=True)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()

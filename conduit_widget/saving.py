@@ -2,7 +2,7 @@
 
 A path that ends in a slash, or names a folder that exists, is a folder: it is made if need be and the files get
 names made of the prompt and the task id. Any other path is the file (or, for several, the first part of their
-names). Files are written whole or not at all: each goes to a temporary file beside it, renamed into place once
+names), in a folder that must exist: a typo in a folder's name is refused, not made into new folders. Files are written whole or not at all: each goes to a temporary file beside it, renamed into place once
 every one is written, so a full disk or a refused folder leaves nothing half-written behind. A path that cannot
 be written is a `ConfigurationError` naming it and saying why, never an OSError's traceback.
 """
@@ -76,6 +76,24 @@ def save_path(path: Any) -> tuple[Path | None, bool]:
     return out, text.endswith(_FOLDER_ENDINGS) or _is_folder(out)
 
 
+def checked_destination(path: Any) -> tuple[Path | None, bool]:
+    """`save_path`, and whether the files could be written there, asked of the file system before anything is
+    generated or downloaded: the folder a file goes in exists, a folder to be made has a writable one above it."""
+    out, folder = save_path(path)
+    where = (out or Path()) if folder else (out or Path()).parent
+    if not folder and not _is_folder(where):
+        problem = "a file is in the way where a folder is needed" if where.exists() else "no such folder"
+        raise ConfigurationError(f"cannot save to {_shown_path(out or where)}: {problem} {_shown_path(where)}")
+    existing = next(p for p in (where, *where.absolute().parents) if p.exists())
+    if not _is_folder(existing):
+        raise ConfigurationError(
+            f"cannot save to {_shown_path(out or where)}: a file is in the way where a folder is needed"
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigurationError(f"cannot save to {_shown_path(out or where)}: permission denied")
+    return out, folder
+
+
 def _is_folder(path: Path) -> bool:
     try:
         return path.is_dir()
@@ -102,7 +120,7 @@ def write_result(
     out: SavePath, prompt: str, result: TaskResult, data: list[bytes], types: list[str] | None = None
 ) -> list[Path]:
     """Write a result's media (`data`, one per URL; `types` their MIME types if known); the files written."""
-    where, folder = save_path(out)
+    where, folder = checked_destination(out)
     suffix = media_suffix(result.urls[0], result.kind, types[0] if types else None)
     files = destinations(where, prompt, result.task_id, len(data), suffix, folder)
     written: list[Path] = []  # temporary files, then (once renamed) the new files that were not there before
@@ -171,7 +189,7 @@ async def save_result(
 ) -> list[Path]:
     """`GenerationWidget.save`: the media it holds (`held`: bytes and types), else fetched, written to `out`."""
     result = finished(result)
-    save_path(out)  # a wrong path is named before anything is downloaded
+    checked_destination(out)  # a wrong path is named before anything is downloaded
     media, types = held
     data = media or [await fetch(url) for url in result.urls]
     return write_result(out, prompt, result, data, types if media else None)

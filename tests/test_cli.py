@@ -109,6 +109,37 @@ def test_serve_takes_the_key_from_the_environment_and_does_not_print_it(run):
     assert key not in output
 
 
+def test_following_the_export_lines_serve_prints_is_enough_to_generate(run, tmp_path):
+    process = _start(run, "serve", "--port", "0", "--speed", "50")
+    exports = [_lines_until(process, r"^\s*export CONDUIT_BASE_URL=.*", 30)[0]]
+    exports.append(_lines_until(process, r"^\s*export CONDUIT_API_KEY=condt_\S+  # .*not a secret.*", 5)[0])
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CONDUIT_")}
+    generate = f"{sys.executable} -m conduit_widget.cli generate 'a fox' --size 64x64"
+    script = "\n".join([*exports, generate])  # as pasted into a shell, line by line
+    result = subprocess.run(
+        ["bash", "-c", script],
+        env={**environment, "PYTHONPATH": str(REPO)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert [p.suffix for p in tmp_path.iterdir()] == [".png"]
+
+
+@pytest.mark.parametrize("command", [[], ["generate"], ["serve"], ["demo"]])
+def test_help_is_plain_text_and_every_command_says_what_it_does(command):
+    result = subprocess.run(
+        [sys.executable, "-m", "conduit_widget.cli", *command, "--help"], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0
+    assert "``" not in result.stdout and ":class:" not in result.stdout
+    usage, description = result.stdout.split("\n\n")[:2]
+    assert usage.startswith("usage: conduit-widget")
+    assert not description.lstrip().startswith(("positional arguments", "options")), result.stdout
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
