@@ -234,8 +234,10 @@ def _terminal_diagnostics() -> None:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
+    try:
+        from rich.console import Console
+    except ImportError:  # the `cli` extra, as httpx's command line is: the widgets do not need its 4 MiB
+        return _fail("generate draws its progress with rich: pip install 'conduit-widget[cli]'")
     stderr = Console(stderr=True, highlight=False)
     if args.video and args.n is not None:
         return _fail("--n applies to images only; a video task makes one video")

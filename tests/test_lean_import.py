@@ -183,3 +183,14 @@ def test_messagepack_without_lz4_is_refused_in_one_line_and_json_needs_nothing_m
     said, loaded = done.stdout.splitlines()[0], json.loads(done.stdout.splitlines()[-1])
     assert said.startswith("hub_protocol='messagepack' needs lz4") and "conduit-widget[messagepack]" in said
     assert not [m for m in loaded if m.split(".")[0] == "lz4"]
+
+
+def test_generate_without_the_cli_extra_says_how_to_get_it_before_anything_is_sent() -> None:
+    without_rich = WITHOUT_EXTRA.replace('("av", "PIL")', '("rich",)')
+    argv = ["generate", "a fox", "--size", "64x64"]
+    done = _python(without_rich + f"from conduit_widget.cli import main\nsys.exit(main({argv!r}))", configured=True)
+    assert done.returncode == 2, done.stderr
+    assert (
+        done.stderr
+        == "conduit-widget: error: generate draws its progress with rich: pip install 'conduit-widget[cli]'\n"
+    )
