@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from conduit_widget._version import __version__
+from conduit_widget.client.redaction import remember
 from conduit_widget.protocol import VIDEO_SECONDS, Kind
 from conduit_widget.saving import checked_destination, write_result
 from conduit_widget.server.profiles import PROFILES
@@ -182,6 +183,8 @@ def _server_option_names() -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if key := os.environ.get("CONDUIT_API_KEY", "").strip():
+        remember(key)  # the key the client will send: whatever a server echoes of it, nothing printed shows it
     args = _parser().parse_args(argv)
     from conduit_widget.client import ConduitError
 
@@ -204,13 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"unexpected {type(exc).__name__}: {exc}")
 
 
-def _secrets() -> list[str]:
-    """What a server must not get printed back: the key the client sends (it reads the same variable)."""
-    return [os.environ.get("CONDUIT_API_KEY", "")]
-
-
 def _fail(text: str) -> int:
-    print(f"conduit-widget: error: {for_terminal(text, _secrets())}", file=sys.stderr, flush=True)
+    print(f"conduit-widget: error: {for_terminal(text)}", file=sys.stderr, flush=True)
     return 2
 
 
@@ -218,7 +216,7 @@ class _TerminalLog(logging.Formatter):
     """Log records (the client's, the libraries') as one cleaned line each: a record may quote the server."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return f"conduit-widget: {record.levelname.lower()}: {for_terminal(record.getMessage(), _secrets())}"
+        return f"conduit-widget: {record.levelname.lower()}: {for_terminal(record.getMessage())}"
 
 
 def _terminal_diagnostics() -> None:
@@ -228,7 +226,7 @@ def _terminal_diagnostics() -> None:
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
 
     def show(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
-        print(f"conduit-widget: warning: {for_terminal(message, _secrets())}", file=sys.stderr, flush=True)
+        print(f"conduit-widget: warning: {for_terminal(message)}", file=sys.stderr, flush=True)
 
     warnings.showwarning = show
 
@@ -250,7 +248,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _say(console: Console, text: str, style: str) -> None:
     """One line on `console`, cleaned: `text` holds a server's words (a task id, a message, a URL)."""
-    console.print(for_terminal(text, _secrets()), style=style, markup=False, highlight=False, soft_wrap=True)
+    console.print(for_terminal(text), style=style, markup=False, highlight=False, soft_wrap=True)
 
 
 async def _generate_and_save(args: argparse.Namespace, stderr: Console) -> int:
@@ -272,7 +270,7 @@ async def _generate_and_save(args: argparse.Namespace, stderr: Console) -> int:
                 with TaskProgress(stderr, task.kind) as shown:
                     async for update in task:
                         if update.message is not None:  # the one server text the bar shows
-                            update = update._replace(message=for_terminal(update.message, _secrets()))
+                            update = update._replace(message=for_terminal(update.message))
                         shown.update(update)
         except TimeoutError:
             if (await task.cancel()).status == "cancelled":  # else it ended meanwhile: save or report that
@@ -330,7 +328,7 @@ async def _save(client: ConduitClient, task: Task, args: argparse.Namespace, std
             _say(stderr, f"  {url}", "")
         return 2
     for path in saved:
-        print(for_terminal(f"Saved {path}", _secrets()), flush=True)
+        print(for_terminal(f"Saved {path}"), flush=True)
     return 0
 
 

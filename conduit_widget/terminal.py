@@ -11,7 +11,6 @@ every remaining C0, DEL, C1 and bidirectional-override character, and what is le
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Final
 
 from conduit_widget.client.redaction import redact
@@ -30,15 +29,11 @@ _SPACES: Final = re.compile(r"[\t\n\v\f\r\x85\u2028\u2029 ]+")
 _CONTROLS: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def for_terminal(text: object, secrets: Iterable[str] = ()) -> str:
-    """`text` (str() of it) on one line, without control sequences or characters, redacted; each of `secrets`
-    (the key the CLI was given, which a server may echo in any form redact does not know) replaced too.
+def for_terminal(text: object) -> str:
+    """`text` (str() of it) on one line, without control sequences or characters, redacted (`redact` knows every key
+    this process was given, the CLI's included, in whatever form a server echoes it).
 
-    Sequences go before redaction, so a key split by them (``condt_ab\\x1b[0mcd``) is whole again when it is
+    Sequences go before redaction, so a key split by them (``condt_ab\x1b[0mcd``) is whole again when it is
     looked for."""
     cleaned = _SEQUENCES.sub("", str(text))
-    cleaned = _SPACES.sub(" ", _CONTROLS.sub("", _SPACES.sub(" ", cleaned))).strip()
-    for secret in secrets:
-        if secret:
-            cleaned = cleaned.replace(secret, "[redacted]")
-    return redact(cleaned)
+    return redact(_SPACES.sub(" ", _CONTROLS.sub("", _SPACES.sub(" ", cleaned))).strip())

@@ -23,6 +23,7 @@ import pytest
 from aiohttp import web
 from PIL import Image
 
+from conduit_widget.client.redaction import remember
 from conduit_widget.terminal import for_terminal
 
 REPO = Path(__file__).resolve().parents[1]
@@ -205,7 +206,8 @@ def test_for_terminal_removes_whole_sequences_then_redacts(text, shown):
 
 
 def test_for_terminal_replaces_the_given_secret_whatever_its_shape():
-    assert for_terminal("echo: sk-live-123 ok", ["sk-live-123"]) == "echo: [redacted] ok"
+    remember("sk-live-123")  # what the CLI does with the key it was given
+    assert for_terminal("echo: sk-live-123 ok") == "echo: [redacted] ok"
 
 
 # -- every failure: one line on stderr, exit code 2 (130 after Ctrl+C) ------------------------------------------------
