@@ -7,7 +7,6 @@ URL policy allows are handed over.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Awaitable, Callable
 from typing import Final, Literal
 
@@ -94,30 +93,8 @@ async def embedded_media(
 
 
 def picture_problem(data: bytes) -> str | None:
-    """Why an image result should not be decoded or shown (too many pixels, not a picture), from its header alone;
-    None when it may be."""
-    import warnings
-
-    try:
-        from PIL import Image, UnidentifiedImageError
-    except ImportError:  # a gateway user's lean install: Pillow comes with the `local` extra
-        return _header_problem(data)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is judged below, by our rule
-            with Image.open(io.BytesIO(data), formats=PICTURE_FORMATS) as picture:
-                width, height = picture.size
-    except Image.DecompressionBombError as exc:
-        return f"the image is too large to decode ({exc})"
-    except (UnidentifiedImageError, OSError, ValueError):
-        return "the result is not a PNG, JPEG, WebP or GIF image"
-    if width * height > MAX_PICTURE_PIXELS:
-        return f"the image is {width} x {height} pixels, more than the {MAX_PICTURE_PIXELS:,} shown inline"
-    return None
-
-
-def _header_problem(data: bytes) -> str | None:
-    """`picture_problem` without Pillow: the same pixel rule, the size read from the header alone."""
+    """Why an image result should not be decoded or shown (too many pixels, not a picture), from its header alone
+    (no decoder needed, so a lean install without Pillow judges as the local one does); None when it may be."""
     size = header_size(data)
     if size is None:
         return "the result is not a PNG, JPEG, WebP or GIF image"

@@ -90,7 +90,7 @@ async def static_copy_of(
     pictures, missing = await pictures_of(result, shown, fetch)
     decodable = []
     for picture in pictures:
-        problem = picture_problem(picture)  # from the header alone: quick, and Pillow's warnings stay ours
+        problem = picture_problem(picture)  # from the header alone: quick, before anything is decoded
         if problem is None:
             decodable.append(picture)
         else:
