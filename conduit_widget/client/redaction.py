@@ -15,7 +15,6 @@ spelled (as is, URL-quoted, JSON-escaped), and anything shaped like a key or a b
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import re
@@ -52,7 +51,6 @@ def remember(key: str) -> None:
         # Longest first, so that a spelling containing another is blanked out whole.
         exact = "|".join(re.escape(s) for s in sorted(_spellings, key=len, reverse=True))
         _pattern = re.compile(f"(?P<key>{exact})|{_SHAPES}")
-        _short.cache_clear()  # a text cleaned before this key was known may hold it
 
 
 def _replacement(match: re.Match[str]) -> str:
@@ -63,16 +61,6 @@ def _replacement(match: re.Match[str]) -> str:
 
 def redact(text: str) -> str:
     """`text` without any key in it."""
-    return _short(text) if len(text) <= _CACHED_LENGTH else _pattern.sub(_replacement, text)
-
-
-# Every hub event's text passes here, and those texts repeat ("Step 5 of 20"): a short one is mostly a dictionary
-# lookup rather than a scan. Short only, so that the cache stays small whatever is logged.
-_CACHED_LENGTH: Final = 200
-
-
-@functools.lru_cache(maxsize=4096)
-def _short(text: str) -> str:
     return _pattern.sub(_replacement, text)
 
 
