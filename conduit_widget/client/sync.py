@@ -10,7 +10,6 @@ download bound), so it can be saved even after the gateway's URL expired.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
 import dataclasses
 import threading
@@ -53,7 +52,9 @@ class _Background:
                 loop = asyncio.new_event_loop()
                 threading.Thread(target=loop.run_forever, name="conduit-widget-blocking", daemon=True).start()
                 self._loop = loop
-                atexit.register(self.stop)
+                # Before the interpreter's thread pools are shut down (which threading's exit hooks do, newest
+                # first, before atexit's): the server's last file responses still close their files in them.
+                threading._register_atexit(self.stop)  # type: ignore[attr-defined]
             return self._loop
 
     async def hold_local(self) -> None:
