@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import threading
 from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from conduit_widget.client import inputs, local_conduit
@@ -50,6 +51,8 @@ class _Background:
         with self._lock:
             if self._loop is None:
                 loop = asyncio.new_event_loop()
+                # Its own pool, stopped with the loop: the server's file responses close their files in it.
+                loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="conduit-widget-blocking"))
                 threading.Thread(target=loop.run_forever, name="conduit-widget-blocking", daemon=True).start()
                 self._loop = loop
                 # Before the interpreter's thread pools are shut down (which threading's exit hooks do, newest
