@@ -1,4 +1,5 @@
-"""The widget's side of its contract with the front end in ``js/`` (whose side is ``js/traits.ts``).
+"""The widget's side of its contract with the front end in ``js/`` (whose side is ``js/traits.ts``): the synced
+traits, the inputs the browser may write and the commands it may send.
 
 The front end is built into ``static/``; the browser gets it as text. It edits a few input traits and sends three
 commands; everything else flows from the kernel to it. A test holds this module, the widget's synced traits and
@@ -12,6 +13,9 @@ import os
 import warnings
 from pathlib import Path
 from typing import Any, Final
+
+import anywidget
+import traitlets
 
 from conduit_widget.client.errors import ConduitWarning
 
@@ -104,3 +108,42 @@ def problem_with(kind: str, prompt: str, n: int, size: str, duration: float) -> 
         except ConfigurationError as exc:
             return f"{exc.message} (or 0 for the server's default)."
     return None
+
+
+class SyncedTraits(anywidget.AnyWidget):
+    """The traits a GenerationWidget syncs with its front end (``js/traits.ts`` declares the same), and the
+    front end itself. The widget's behaviour is in ``conduit_widget.widget``."""
+
+    _esm = source("widget.js")
+    _css = source("widget.css")
+
+    # What the user asks for (editable in the front end).
+    prompt = traitlets.Unicode("").tag(sync=True)
+    kind = traitlets.Unicode("image").tag(sync=True)
+    model = traitlets.Unicode("").tag(sync=True)  # "" = the default model
+    models = traitlets.List(traitlets.Dict()).tag(sync=True)
+    size = traitlets.Unicode("").tag(sync=True)
+    n = traitlets.Int(1).tag(sync=True)
+    duration = traitlets.Float(0.0).tag(sync=True)  # whole seconds; 0 = the server's default
+    compact = traitlets.Bool(False).tag(sync=True)
+    # What is happening (kernel to browser only).
+    status = traitlets.Unicode("idle").tag(sync=True)
+    progress = traitlets.Int(0).tag(sync=True)
+    message = traitlets.Unicode("").tag(sync=True)
+    eta_seconds = traitlets.Float(None, allow_none=True).tag(sync=True)
+    elapsed_seconds = traitlets.Float(0.0).tag(sync=True)
+    started_at = traitlets.Float(0.0).tag(sync=True)
+    task_id = traitlets.Unicode("").tag(sync=True)
+    image_url = traitlets.Unicode("").tag(sync=True)
+    image_urls = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    video_url = traitlets.Unicode("").tag(sync=True)
+    preview_url = traitlets.Unicode("").tag(sync=True)
+    media = traitlets.List(traitlets.Bytes()).tag(sync=True)  # the result's bytes, when embedded
+    media_types = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    poster = traitlets.Bytes(b"").tag(sync=True)
+    poster_type = traitlets.Unicode("").tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+    retryable = traitlets.Bool(False).tag(sync=True)
+    connection = traitlets.Unicode("connecting").tag(sync=True)
+    backend = traitlets.Unicode("").tag(sync=True)
+    static_id = traitlets.Unicode("").tag(sync=True)

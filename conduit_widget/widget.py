@@ -16,7 +16,6 @@ import uuid
 from pathlib import Path
 from typing import Any, Final
 
-import anywidget
 import traitlets
 
 from conduit_widget import front_end, runs, saving, static_copy
@@ -32,42 +31,8 @@ log = logging.getLogger(__name__)
 UPDATE_INTERVAL: Final = 0.1  # seconds: about ten messages a second per widget, at most
 
 
-class GenerationWidget(anywidget.AnyWidget):
+class GenerationWidget(front_end.SyncedTraits):
     """``display(GenerationWidget(prompt="a red fox in snow"))``: live progress, then the result, inline."""
-
-    _esm = front_end.source("widget.js")
-    _css = front_end.source("widget.css")
-
-    # What the user asks for (editable in the front end).
-    prompt = traitlets.Unicode("").tag(sync=True)
-    kind = traitlets.Unicode("image").tag(sync=True)
-    model = traitlets.Unicode("").tag(sync=True)  # "" = the default model
-    models = traitlets.List(traitlets.Dict()).tag(sync=True)
-    size = traitlets.Unicode("").tag(sync=True)
-    n = traitlets.Int(1).tag(sync=True)
-    duration = traitlets.Float(0.0).tag(sync=True)  # whole seconds; 0 = the server's default
-    compact = traitlets.Bool(False).tag(sync=True)
-    # What is happening (kernel to browser only).
-    status = traitlets.Unicode("idle").tag(sync=True)
-    progress = traitlets.Int(0).tag(sync=True)
-    message = traitlets.Unicode("").tag(sync=True)
-    eta_seconds = traitlets.Float(None, allow_none=True).tag(sync=True)
-    elapsed_seconds = traitlets.Float(0.0).tag(sync=True)
-    started_at = traitlets.Float(0.0).tag(sync=True)
-    task_id = traitlets.Unicode("").tag(sync=True)
-    image_url = traitlets.Unicode("").tag(sync=True)
-    image_urls = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    video_url = traitlets.Unicode("").tag(sync=True)
-    preview_url = traitlets.Unicode("").tag(sync=True)
-    media = traitlets.List(traitlets.Bytes()).tag(sync=True)  # the result's bytes, when embedded
-    media_types = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    poster = traitlets.Bytes(b"").tag(sync=True)
-    poster_type = traitlets.Unicode("").tag(sync=True)
-    error = traitlets.Unicode("").tag(sync=True)
-    retryable = traitlets.Bool(False).tag(sync=True)
-    connection = traitlets.Unicode("connecting").tag(sync=True)
-    backend = traitlets.Unicode("").tag(sync=True)
-    static_id = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
         self,
