@@ -147,3 +147,5 @@ class SyncedTraits(anywidget.AnyWidget):
     connection = traitlets.Unicode("connecting").tag(sync=True)
     backend = traitlets.Unicode("").tag(sync=True)
     static_id = traitlets.Unicode("").tag(sync=True)
+    # The parameter line of the finished run (conduit_widget.details): model, resolution, seed, task id, timings.
+    details = traitlets.Dict().tag(sync=True)

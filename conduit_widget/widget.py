@@ -18,12 +18,13 @@ from typing import Any, Final
 
 import traitlets
 
-from conduit_widget import front_end, runs, saving, static_copy
+from conduit_widget import details, front_end, runs, saving, static_copy
 from conduit_widget.client import ConduitClient, ConduitError, ConfigurationError, RateLimitError, inputs
 from conduit_widget.client.models import TERMINAL, TaskResult, TaskUpdate
 from conduit_widget.client.task import Task, log_failure
 from conduit_widget.coalesce import Coalescer
 from conduit_widget.embedding import Downloads, EmbedMedia, embedded_media, safe_urls
+from conduit_widget.run_inputs import RunInputs
 from conduit_widget.shared_client import default_client, models_of
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class GenerationWidget(front_end.SyncedTraits):
         size: str | None = None,
         n: int = 1,
         duration: float | None = None,
+        seed: int | None = None,
         auto_start: bool = True,
         client: ConduitClient | None = None,
         embed_media: EmbedMedia = "auto",
@@ -58,6 +60,8 @@ class GenerationWidget(front_end.SyncedTraits):
             raise ConfigurationError(f"client must be a ConduitClient (or None for the default), got {client!r:.80}")
         if isinstance(duration, bool):
             raise ConfigurationError(f"duration must be a number of seconds, got {duration!r}")
+        inputs.seed(seed)
+        self.seed = seed  # not a synced trait: the front end has no seed box; each run copies it (RunInputs)
         try:
             super().__init__(
                 prompt=prompt,
@@ -78,6 +82,8 @@ class GenerationWidget(front_end.SyncedTraits):
         self._embed: EmbedMedia = embed_media
         self._task: Task | None = None
         self._run: asyncio.Task[Task | None] | None = None
+        self._inputs = RunInputs.of(self)  # the last run's own copy of its inputs (see run_inputs)
+        self._clock = details.RunClock(0.0)
         self._progress = Coalescer(self._show_progress, UPDATE_INTERVAL)
         self._unhook: list[Any] = []
         self._unhook_task: Any = None
@@ -132,6 +138,7 @@ class GenerationWidget(front_end.SyncedTraits):
         with self.hold_sync():
             self._reset()
             self.status, self.message, self.started_at = "pending", "Submitting…", time.time()
+        self._inputs, self._clock = RunInputs.of(self), details.RunClock(self.started_at)
         self._run = self._loop.create_task(self._generate())
         self._run.add_done_callback(self._show_run_failure)
         return self._run
@@ -160,11 +167,11 @@ class GenerationWidget(front_end.SyncedTraits):
         """Write the result to `path`: a file (several images get -1, -2... before the extension), or a folder
         (a path ending in "/" or naming one) for files named after the prompt. The files written."""
         held = (list(self.media), list(self.media_types))
-        return await saving.save_result(path, self.prompt, self.result, held, self._downloads.fetch_whole)
+        return await saving.save_result(path, self._inputs.prompt, self.result, held, self._downloads.fetch_whole)
 
     def save_now(self, path: saving.SavePath = None) -> list[Path]:
         """`save` for code that cannot await: writes the media the widget holds; refuses if they need downloading."""
-        return saving.save_held(path, self.prompt, self.result, (list(self.media), list(self.media_types)))
+        return saving.save_held(path, self._inputs.prompt, self.result, (list(self.media), list(self.media_types)))
 
     def close(self) -> None:
         """Close the widget: stop following its task (it goes on on the server) and let go of listeners."""
@@ -192,7 +199,7 @@ class GenerationWidget(front_end.SyncedTraits):
     async def _write_static_copy(self, result: TaskResult) -> None:
         shown = static_copy.Shown(list(self.media), list(self.media_types), bytes(self.poster))
         self._static_bundle = await static_copy.static_copy_of(
-            result, self.prompt, shown, self._downloads.fetch, self.static_id
+            result, self._inputs.prompt, shown, self._downloads.fetch, self.static_id
         )
         self._publish_static_copy()
 
@@ -210,6 +217,8 @@ class GenerationWidget(front_end.SyncedTraits):
             return  # closed before this ran: hooking the client now would keep the widget alive for good
         for name in ("connected", "reconnecting", "reconnected", "disconnected"):
             self._unhook.append(client.on(name, self._on_connection))
+        # Those events say what changes from now on; a link that was up before this widget was made said it already.
+        self.connection = self._connection_word(client.connection_state("video" if self.kind == "video" else "image"))
         try:
             self.models = await models_of(client)
         except ConduitError as exc:
@@ -217,17 +226,17 @@ class GenerationWidget(front_end.SyncedTraits):
         self.backend = client.backend  # after a first answer: the local Conduit says it is one
 
     async def _generate(self) -> Task | None:
-        client = await self._get_client()
+        client, run = await self._get_client(), self._inputs
         try:
-            if self.kind == "video":
+            if run.kind == "video":
                 # Whole seconds (_check_input saw to it), sent as an integer: a real Conduit refuses 4.0.
-                duration = inputs.video_seconds(self.duration) if self.duration else None
+                duration = inputs.video_seconds(run.duration) if run.duration else None
                 task = await client.generate_video(
-                    self.prompt, model=self.model or None, size=self.size or None, duration=duration
+                    run.prompt, model=run.model or None, size=run.size or None, duration=duration, seed=run.seed
                 )
             else:
                 task = await client.generate_image(
-                    self.prompt, model=self.model or None, size=self.size or None, n=self.n
+                    run.prompt, model=run.model or None, size=run.size or None, n=run.n, seed=run.seed
                 )
         except ConduitError as exc:
             with self.hold_sync():
@@ -247,6 +256,7 @@ class GenerationWidget(front_end.SyncedTraits):
         return task
 
     def _on_update(self, update: TaskUpdate) -> None:
+        self._clock.saw(update.status, time.time())
         if update.done or self._loop is None:
             return  # the ending is shown by _show_result, all at once with its media
         self._progress.offer(update, self._loop)
@@ -281,6 +291,11 @@ class GenerationWidget(front_end.SyncedTraits):
             shown = bool(media) or not refusals
             self.error = result.error or trouble or ("" if shown else refusals[0])
             self.retryable = result.is_retryable or result.status == "timedout"
+            if self._task is not None and self._client is not None:
+                held = (list(media), poster)
+                self.details = details.details_after(
+                    result, self._inputs, self._task, self._client.rest.routes, held, self._clock
+                )
         await self._write_static_copy(result)
 
     # -- plumbing --------------------------------------------------------------------------------
@@ -300,6 +315,7 @@ class GenerationWidget(front_end.SyncedTraits):
         self.eta_seconds, self.elapsed_seconds, self.started_at = None, 0.0, 0.0
         self.task_id, self.image_url, self.image_urls, self.video_url, self.preview_url = "", "", [], "", ""
         self.media, self.media_types, self.poster, self.poster_type = [], [], b"", ""
+        self.details = {}
 
     def _show_run_failure(self, run: asyncio.Task[Task | None]) -> None:
         if not run.cancelled() and run.exception() is not None and run is self._run and not self._closed:
@@ -350,7 +366,11 @@ class GenerationWidget(front_end.SyncedTraits):
     def _on_connection(self, event: Any) -> None:
         if self._task is None or event.hub == self._task.kind:
             state = self._client.connection_state(event.hub) if self._client is not None else event.state
-            self.connection = "polling" if state == "disconnected" else state
+            self.connection = self._connection_word(state)
+
+    @staticmethod
+    def _connection_word(state: str) -> str:
+        return "polling" if state == "disconnected" else state
 
     def _spawn(self, coroutine: Any) -> asyncio.Task[Any] | None:
         loop = self._loop or runs.running_loop()

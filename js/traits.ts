@@ -4,6 +4,7 @@
 // from another process, so every reader accepts any run-time value and falls
 // back instead of throwing.
 import type { AnyModel } from "@anywidget/types";
+import type { RunDetails } from "./details";
 
 export type Kind = "image" | "video";
 
@@ -44,6 +45,7 @@ export type WidgetModel = {
   connection: string;
   backend: string;
   static_id: string;
+  details: RunDetails;
 };
 
 export type TraitName = keyof WidgetModel;

@@ -3,6 +3,7 @@
 // progress tick never touches the media area.
 import type { AnyWidget, RenderProps } from "@anywidget/types";
 import { createControls } from "./controls";
+import { createDetails } from "./details";
 import { h } from "./dom";
 import { createErrorPanel } from "./errors";
 import { createHeader } from "./header";
@@ -29,6 +30,7 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
   const progress = createProgress(traits);
   const errors = createErrorPanel(traits, signal);
   const media = createMediaView(traits, errors.setMediaProblems, signal);
+  const details = createDetails(traits, signal);
   const staticCopy = createStaticCopyHider(() => traits.str("static_id"));
 
   root.append(
@@ -39,6 +41,7 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
     progress.el,
     errors.el,
     media.el,
+    details.el,
     media.overlay,
   );
   el.append(root);
@@ -89,6 +92,7 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
     [["compact"], setCompact],
     [MEDIA, media.update],
     [["static_id"], staticCopy.check],
+    [["details"], details.update],
   ];
   const listeners: Array<[string, () => void]> = routes.flatMap(([names, fn]) =>
     names.map((name): [string, () => void] => [`change:${name}`, fn]),

@@ -160,6 +160,8 @@ def client_options(options: Mapping[str, Any], *, backoff_type: type[Any]) -> No
 
 # -- generate_image(...) / generate_video(...) ----------------------------------------------------
 
+_SEED_MAX: Final = 2**31 - 1
+
 
 def video_seconds(value: Any) -> int | None:
     """A video's duration as the whole seconds Conduit takes (`int? Duration`: 4.0 is a 400 there), or None."""
@@ -172,6 +174,13 @@ def video_seconds(value: Any) -> int | None:
             f"got {shown(value)}"
         )
     return int(value)
+
+
+def seed(value: Any) -> None:
+    """A seed: None, or a whole number Conduit binds (a video's `int? Seed` is an Int32: a larger one is a 400)."""
+    whole("seed", value, minimum=0, optional=True)
+    if value is not None and value > _SEED_MAX:
+        raise ConfigurationError(f"seed must be at most {_SEED_MAX}, got {shown(value)}")
 
 
 def is_size(value: object) -> bool:
@@ -190,8 +199,7 @@ def request(kind: str, prompt: Any, model: Any, body: Mapping[str, Any]) -> None
         )
     for name in ("quality", "style"):
         text(name, body.get(name))
-    if body.get("seed") is not None:
-        whole("seed", body["seed"], minimum=0)
+    seed(body.get("seed"))
     if kind == "image" and body.get("n") is not None:
         whole("n", body["n"], minimum=1)
     if kind == "video":

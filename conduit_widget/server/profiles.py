@@ -118,6 +118,9 @@ class Profile:
     video_model_checked_at_create: bool  # 2025.08 refuses a model without video capability; the Gateway fails it later
     video_create_ids: tuple[str, ...]  # the id members of a video create answer
     image_status_progress: bool  # 2025.08 stores no image progress: its status route says 0 until done
+    # An image `seed` is no member of the image request: it binds into [JsonExtensionData], which 2025.08's async
+    # route drops (it copies the named members into the event) and the Gateway passes on to the provider.
+    image_seed_reaches_provider: bool
     # -- hubs ------------------------------------------------------------------------------------------------------
     hub_protocols: tuple[str, ...]
     # MessagePack arguments of this many bytes and more are sent LZ4-compressed (MessagePack-CSharp's Lz4BlockArray).
@@ -163,6 +166,7 @@ CONDUIT_2025_08: Final = Profile(
     video_model_checked_at_create=True,
     video_create_ids=("taskId",),
     image_status_progress=False,
+    image_seed_reaches_provider=False,
     hub_protocols=("json",),
     messagepack_compress_from=None,
     keepalive_interval=30.0,
@@ -193,6 +197,7 @@ CONDUIT_GATEWAY: Final = replace(
     media_files_route="/v1/conduit/media",
     image_request=_GATEWAY_IMAGE_REQUEST,
     image_default_model="dall-e-2",
+    image_seed_reaches_provider=True,
     video_model_checked_at_create=False,
     video_create_ids=("task_id",),
     hub_protocols=("json", "messagepack"),

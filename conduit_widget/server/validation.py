@@ -61,7 +61,7 @@ def check_create(profile: Profile, kind: Kind, body: dict[str, Any]) -> CreateRe
     if kind == "video":
         _in_range(body.get("duration"), VIDEO_SECONDS, "duration_range", "duration")
         _in_range(body.get("fps"), VIDEO_FPS, "fps_range", "fps")
-    return CreateRequest(kind, model_name, model, prompt, _local_params(kind, prompt, body))
+    return CreateRequest(kind, model_name, model, prompt, _local_params(kind, prompt, body, profile))
 
 
 def _in_range(value: int | None, bounds: tuple[int, int], reason: Reason, field: str) -> None:
@@ -69,12 +69,14 @@ def _in_range(value: int | None, bounds: tuple[int, int], reason: Reason, field:
         raise Refusal(reason, field)
 
 
-def _local_params(kind: Kind, prompt: str, body: dict[str, Any]) -> dict[str, Any]:
+def _local_params(kind: Kind, prompt: str, body: dict[str, Any], profile: Profile) -> dict[str, Any]:
     """What the local models make of the request, refused with their own words where they cannot render it."""
     if len(prompt) > MAX_PROMPT:
         raise Refusal("local_limit", "prompt", f"Prompt is too long: {len(prompt)} characters, at most {MAX_PROMPT}.")
-    seed = body.get("seed")
-    params: dict[str, Any] = {"seed": seed if isinstance(seed, int) and seed >= 0 else secrets.randbelow(2**31)}
+    # The provider sees a seed only where the server passes it on; any other value is no seed to a local model.
+    seed = body.get("seed") if kind == "video" or profile.image_seed_reaches_provider else None
+    usable = isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0
+    params: dict[str, Any] = {"seed": seed if usable else secrets.randbelow(2**31)}
     # A count below 1 is taken as 1, as the real orchestrator's parameter validator does.
     n = max(1, body.get("n", 1))
     if kind == "image":

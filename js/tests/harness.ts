@@ -102,6 +102,7 @@ export const BASE: WidgetModel = {
   connection: "connected",
   backend: "local simulator",
   static_id: "",
+  details: {},
 };
 
 const mounted: Array<() => void> = [];

@@ -46,6 +46,8 @@ def _ts_type(trait: traitlets.TraitType[Any, Any]) -> str:
             return "ModelEntry[]"
         assert item is not None
         return _ts_type(item).removesuffix(" | null") + "[]"
+    if isinstance(trait, traitlets.Dict):
+        return "RunDetails"  # the one Dict trait: `details` (conduit_widget.details)
     raise AssertionError(f"no TypeScript type known for {type(trait).__name__}")
 
 
