@@ -39,20 +39,8 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
     progress.el,
     errors.el,
     media.el,
-    media.overlay,
   );
   el.append(root);
-
-  root.addEventListener(
-    "keydown",
-    (e) => {
-      if (e.key === "Escape" && media.closeEnlarged()) {
-        e.preventDefault();
-        e.stopPropagation();
-      }
-    },
-    { signal },
-  );
 
   const setCompact = (): void => {
     const compact = traits.bool("compact");
