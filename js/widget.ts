@@ -8,6 +8,7 @@ import { createEditorToggle } from "./editor-toggle";
 import { createErrorPanel } from "./errors";
 import { createHeader } from "./header";
 import { createMediaView } from "./media";
+import { installNotebookKeys } from "./notebook-keys";
 import { createProgress } from "./progress";
 import { createStaticCopyHider } from "./static-copy";
 import { type TraitName, Traits, type WidgetModel } from "./traits";
@@ -43,6 +44,7 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
   top.append(header.el, controls.caption, editor.button, controls.actions);
   root.append(top, controls.editors, progress.el, errors.el, media.el);
   el.append(root);
+  installNotebookKeys(root, signal);
 
   const setCompact = (): void => {
     root.classList.toggle("cw-compact", traits.bool("compact"));

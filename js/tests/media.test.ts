@@ -297,11 +297,6 @@ describe("enlarged view", () => {
     expect(box()).not.toBeNull();
   });
 
-  it("Escape in the widget is left alone when nothing is enlarged", () => {
-    const { q } = mount({ status: "completed", image_url: A });
-    expect(keydown(q("textarea.cw-prompt"), "Escape").defaultPrevented).toBe(false);
-  });
-
   it("closes when the result changes, and when the view goes away", () => {
     const { model, root } = mount({ status: "completed", image_url: A });
     images(root)[0]?.click();
