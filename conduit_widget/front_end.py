@@ -125,7 +125,8 @@ class SyncedTraits(anywidget.AnyWidget):
     size = traitlets.Unicode("").tag(sync=True)
     n = traitlets.Int(1).tag(sync=True)
     duration = traitlets.Float(0.0).tag(sync=True)  # whole seconds; 0 = the server's default
-    compact = traitlets.Bool(False).tag(sync=True)
+    compact = traitlets.Bool(False).tag(sync=True)  # a Gallery tile: a caption, never an editor
+    editable = traitlets.Bool(True).tag(sync=True)  # the editor open; closed it is one click ("Edit") away
     # What is happening (kernel to browser only).
     status = traitlets.Unicode("idle").tag(sync=True)
     progress = traitlets.Int(0).tag(sync=True)

@@ -49,6 +49,7 @@ class GenerationWidget(front_end.SyncedTraits):
         client: ConduitClient | None = None,
         embed_media: EmbedMedia = "auto",
         compact: bool = False,
+        editable: bool | None = None,
         **kwargs: Any,
     ) -> None:
         if embed_media not in (True, False, "auto"):
@@ -71,6 +72,8 @@ class GenerationWidget(front_end.SyncedTraits):
                 n=n,
                 duration=0.0 if duration is None else duration,
                 compact=compact,
+                # Made from code with a prompt, the result is the point and the editor waits behind "Edit".
+                editable=not prompt if editable is None else editable,
                 static_id=uuid.uuid4().hex,
                 **kwargs,
             )

@@ -19,7 +19,7 @@ export interface Controls {
   updateCaption(): void;
   /** Rebuilds the model picker's options. */
   updateModels(): void;
-  /** Compact (Gallery) mode: caption instead of editors, and no Generate. */
+  /** The caption instead of the editors, and no Generate: a Gallery tile, or the editor closed. */
   setCompact(compact: boolean): void;
 }
 

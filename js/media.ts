@@ -1,24 +1,21 @@
-// The result area: image grid with an enlarged view, video player, download
-// links, a preview while running, or a neutral placeholder. It is rebuilt only
+// The result area: image grid (a click opens the lightbox over the page), video
+// player, download links, a preview while running, or a neutral placeholder. It is rebuilt only
 // when what it shows changes, never on progress updates, so a playing video or
 // a loaded image is left alone.
 import { BlobStore } from "./blobs";
 import { h, setText } from "./dom";
 import { downloadLink } from "./download";
+import { openLightbox } from "./lightbox";
 import { type MediaPlan, type MediaRef, planMedia } from "./media-plan";
 import { type Kind, type Traits, isActive } from "./traits";
 
 export interface MediaView {
   /** The result area (fixed minimum height). */
   el: HTMLElement;
-  /** The enlarged-image view; the widget places it over its whole root. */
-  overlay: HTMLElement;
   update(): void;
   /** Status-dependent placeholder text, updated in place. */
   updatePlaceholder(): void;
-  /** Closes the enlarged view; false when it was not open. */
-  closeEnlarged(): boolean;
-  /** Revokes the blob: URLs. */
+  /** Closes the lightbox and revokes the blob: URLs. */
   dispose(): void;
 }
 
@@ -37,22 +34,12 @@ export function createMediaView(traits: Traits, onProblems: (lines: string[]) =>
   const el = h("div", "cw-media");
   const placeholder = h("div", "cw-placeholder");
 
-  const overlay = h("div", "cw-overlay");
-  overlay.setAttribute("role", "dialog");
-  overlay.setAttribute("aria-label", "Enlarged image");
-  overlay.hidden = true;
-  const enlarged = h("img", "cw-enlarged");
-  const close = h("button", "cw-button cw-close", "×");
-  close.type = "button";
-  close.setAttribute("aria-label", "Close enlarged image");
-  overlay.append(close, enlarged);
-
   let shownKey = "";
   let generation = 0;
   let loadErrors: string[] = [];
   let downloadErrors: string[] = [];
   let planProblems: string[] = [];
-  let opener: HTMLElement | null = null;
+  let closeLightbox: (() => void) | null = null;
 
   const report = (): void => onProblems([...store.refusals, ...planProblems, ...loadErrors, ...downloadErrors]);
 
@@ -66,29 +53,11 @@ export function createMediaView(traits: Traits, onProblems: (lines: string[]) =>
     };
   };
 
-  // `refocus` is off when the tile that opened the view is about to be replaced.
-  const closeEnlarged = (refocus = true): boolean => {
-    if (overlay.hidden) {
-      return false;
-    }
-    overlay.hidden = true;
-    enlarged.removeAttribute("src");
-    if (refocus && opener?.isConnected) {
-      opener.focus();
-    }
-    opener = null;
-    return true;
-  };
-
   const openEnlarged = (tile: HTMLImageElement): void => {
-    enlarged.src = tile.src;
-    enlarged.alt = tile.alt;
-    overlay.hidden = false;
-    opener = tile;
-    close.focus();
+    const tiles = [...el.querySelectorAll<HTMLImageElement>(".cw-grid .cw-image")];
+    const items = tiles.map((t) => ({ src: t.src, alt: t.alt }));
+    closeLightbox = openLightbox(items, Math.max(0, tiles.indexOf(tile)), tile);
   };
-
-  overlay.addEventListener("click", () => closeEnlarged(), { signal });
 
   const downloads = (refs: MediaRef[], kind: Kind): HTMLElement => {
     const row = h("div", "cw-downloads");
@@ -189,8 +158,9 @@ export function createMediaView(traits: Traits, onProblems: (lines: string[]) =>
       generation += 1;
       loadErrors = [];
       downloadErrors = [];
-      closeEnlarged(false);
       el.replaceChildren(...build(plan));
+      // After the replacement: the tile that opened it is gone, so focus is not sent back to it.
+      closeLightbox?.();
       el.classList.toggle("cw-has-result", plan.video !== null || plan.images.length > 0);
     }
     report();
@@ -200,5 +170,10 @@ export function createMediaView(traits: Traits, onProblems: (lines: string[]) =>
     setText(placeholder, placeholderText(traits.status()));
   };
 
-  return { el, overlay, update, updatePlaceholder, closeEnlarged, dispose: () => store.dispose() };
+  const dispose = (): void => {
+    closeLightbox?.();
+    store.dispose();
+  };
+
+  return { el, update, updatePlaceholder, dispose };
 }

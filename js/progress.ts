@@ -1,8 +1,9 @@
 // Progress: an accessible progress bar, percentage, message, elapsed clock and
 // ETA. The clock ticks locally between kernel updates, which may be seconds apart.
 import { clampPercent, formatElapsed, formatEta } from "./format";
-import { h, setHidden, setText } from "./dom";
-import { type Traits, isActive } from "./traits";
+import { h, setHidden, setPrefixedClass, setText } from "./dom";
+import { StallWatch } from "./stall";
+import { classSuffix, type Traits, isActive } from "./traits";
 
 export interface Progress {
   el: HTMLElement;
@@ -52,10 +53,20 @@ export function createProgress(traits: Traits): Progress {
   el.append(bar, info);
 
   let timer: ReturnType<typeof setInterval> | null = null;
+  const stall = new StallWatch();
 
+  // The clock, and the ETA or, when progress has stopped moving, how long it has not moved.
   const updateClock = (): void => {
-    const seconds = elapsedNow(traits.status(), traits.num("started_at"), traits.num("elapsed_seconds"), Date.now());
-    setText(elapsed, formatElapsed(seconds));
+    const now = Date.now();
+    const status = traits.status();
+    setText(elapsed, formatElapsed(elapsedNow(status, traits.num("started_at"), traits.num("elapsed_seconds"), now)));
+    const active = isActive(status);
+    const stalled = stall.check(active, traits.num("started_at"), traits.num("progress", 0), traits.str("message"), now);
+    const etaText = active && stalled === "" ? formatEta(traits.num("eta_seconds", Number.NaN)) : "";
+    setText(eta, stalled !== "" ? stalled : etaText === "" ? "" : `ETA ${etaText}`);
+    eta.classList.toggle("cw-stalled", stalled !== "");
+    eta.title = stalled !== "" ? "The server has reported no progress for this long" : "Estimated time remaining";
+    setHidden(eta, stalled === "" && etaText === "");
   };
 
   const stopTicking = (): void => {
@@ -76,14 +87,11 @@ export function createProgress(traits: Traits): Progress {
     fill.style.width = `${pct}%`;
     setText(percent, `${pct}%`);
     bar.classList.toggle("cw-active", active);
+    setPrefixedClass(bar, "cw-bar-", classSuffix(status));
 
     const text = traits.str("message");
     setText(message, text);
     setHidden(message, text === "");
-
-    const etaText = active ? formatEta(traits.num("eta_seconds", Number.NaN)) : "";
-    setText(eta, etaText === "" ? "" : `ETA ${etaText}`);
-    setHidden(eta, etaText === "");
 
     updateClock();
     if (active && traits.num("started_at") > 0) {

@@ -25,6 +25,7 @@ export type WidgetModel = {
   // State from the kernel, read-only here.
   models: ModelEntry[];
   compact: boolean;
+  editable: boolean;
   status: string;
   progress: number;
   message: string;

@@ -5,9 +5,11 @@ import type { AnyWidget, RenderProps } from "@anywidget/types";
 import { createControls } from "./controls";
 import { createDetails } from "./details";
 import { h } from "./dom";
+import { createEditorToggle } from "./editor-toggle";
 import { createErrorPanel } from "./errors";
 import { createHeader } from "./header";
 import { createMediaView } from "./media";
+import { installNotebookKeys } from "./notebook-keys";
 import { createProgress } from "./progress";
 import { createStaticCopyHider } from "./static-copy";
 import { type TraitName, Traits, type WidgetModel } from "./traits";
@@ -33,34 +35,22 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
   const details = createDetails(traits, signal);
   const staticCopy = createStaticCopyHider(() => traits.str("static_id"));
 
-  root.append(
-    header.el,
-    controls.caption,
-    controls.editors,
-    controls.actions,
-    progress.el,
-    errors.el,
-    media.el,
-    details.el,
-    media.overlay,
+  const editor = createEditorToggle(
+    traits,
+    controls.setCompact,
+    () => controls.editors.querySelector("textarea")?.focus(),
+    signal,
   );
+  // One row for the status, the prompt (while the editor is closed), the connection and the buttons.
+  const top = h("div", "cw-top");
+  top.append(header.el, controls.caption, editor.button, controls.actions);
+  root.append(top, controls.editors, progress.el, errors.el, media.el, details.el);
   el.append(root);
-
-  root.addEventListener(
-    "keydown",
-    (e) => {
-      if (e.key === "Escape" && media.closeEnlarged()) {
-        e.preventDefault();
-        e.stopPropagation();
-      }
-    },
-    { signal },
-  );
+  installNotebookKeys(root, signal);
 
   const setCompact = (): void => {
-    const compact = traits.bool("compact");
-    root.classList.toggle("cw-compact", compact);
-    controls.setCompact(compact);
+    root.classList.toggle("cw-compact", traits.bool("compact"));
+    editor.update();
   };
   const onStatus = (): void => {
     header.update();
@@ -89,7 +79,7 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
     [["error", "retryable"], errors.update],
     [["prompt", "kind", "model", "size", "n", "duration"], controls.sync],
     [["models"], controls.updateModels],
-    [["compact"], setCompact],
+    [["compact", "editable"], setCompact],
     [MEDIA, media.update],
     [["static_id"], staticCopy.check],
     [["details"], details.update],

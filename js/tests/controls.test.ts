@@ -214,3 +214,31 @@ describe("compact", () => {
     expect(isShown(q(".cw-caption"))).toBe(false);
   });
 });
+
+describe("the editor behind Edit", () => {
+  it("closed (editable false): the caption and Edit show; Edit opens the editor and focuses the prompt box", () => {
+    const { model, q } = mount({ editable: false, prompt: "a red fox" });
+    const edit = q<HTMLButtonElement>(".cw-edit");
+    expect(isShown(q("textarea.cw-prompt"))).toBe(false);
+    expect(isShown(q(".cw-generate"))).toBe(false);
+    expect(isShown(q(".cw-caption"))).toBe(true);
+    expect(edit.getAttribute("aria-expanded")).toBe("false");
+    edit.click();
+    expect(isShown(q("textarea.cw-prompt"))).toBe(true);
+    expect(isShown(q(".cw-generate"))).toBe(true);
+    expect(isShown(q(".cw-caption"))).toBe(false);
+    expect(document.activeElement).toBe(q("textarea.cw-prompt"));
+    expect(edit.getAttribute("aria-expanded")).toBe("true");
+    edit.click();
+    expect(isShown(q("textarea.cw-prompt"))).toBe(false);
+    // The kernel's own change of `editable` wins over this view's choice.
+    model.kernel({ editable: true });
+    expect(isShown(q("textarea.cw-prompt"))).toBe(true);
+  });
+
+  it("a Gallery tile (compact) has no Edit, whatever editable says", () => {
+    const { q } = mount({ compact: true, editable: true });
+    expect(isShown(q(".cw-edit"))).toBe(false);
+    expect(isShown(q("textarea.cw-prompt"))).toBe(false);
+  });
+});

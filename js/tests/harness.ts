@@ -82,6 +82,7 @@ export const BASE: WidgetModel = {
   duration: 0,
   models: [],
   compact: false,
+  editable: true,
   status: "processing",
   progress: 42.4,
   message: "step 4 of 10",

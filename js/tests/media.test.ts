@@ -268,46 +268,43 @@ describe("download links in the view", () => {
 });
 
 describe("enlarged view", () => {
-  it("click toggles an enlarged view inside the widget", () => {
-    const { root, q } = mount({ status: "completed", image_urls: [A, B] });
-    const overlay = q(".cw-overlay");
-    expect(root.contains(overlay)).toBe(true);
-    expect(overlay.hidden).toBe(true);
+  const box = () => document.body.querySelector<HTMLElement>(".cw-lightbox");
+
+  it("a click opens the lightbox on the page, not inside the widget, at the tile clicked", () => {
+    const { root } = mount({ status: "completed", image_urls: [A, B] });
     const second = images(root)[1] as HTMLImageElement;
     expect(second.getAttribute("role")).toBe("button");
     expect(second.tabIndex).toBe(0);
     second.click();
-    expect(overlay.hidden).toBe(false);
-    expect(q<HTMLImageElement>(".cw-enlarged").getAttribute("src")).toBe(B);
-    expect(q<HTMLImageElement>(".cw-enlarged").alt).toBe("a red fox (2 of 2)");
-    q(".cw-enlarged").click();
-    expect(overlay.hidden).toBe(true);
+    const lightbox = box();
+    expect(lightbox?.parentElement).toBe(document.body);
+    expect(root.contains(lightbox as Node)).toBe(false);
+    expect(lightbox?.querySelector("img")?.getAttribute("src")).toBe(B);
+    expect(lightbox?.querySelector("img")?.alt).toBe("a red fox (2 of 2)");
+    keydown(lightbox?.querySelector("button") as HTMLElement, "Escape");
+    expect(box()).toBeNull();
     expect(document.activeElement).toBe(second);
   });
 
-  it("Enter or Space opens it; Escape closes it", () => {
-    const { root, q } = mount({ status: "completed", image_url: A });
+  it("Enter or Space opens it", () => {
+    const { root } = mount({ status: "completed", image_url: A });
     const img = images(root)[0] as HTMLImageElement;
     expect(keydown(img, "Enter").defaultPrevented).toBe(true);
-    expect(q(".cw-overlay").hidden).toBe(false);
-    expect(document.activeElement).toBe(q(".cw-close"));
-    keydown(q(".cw-close"), "Escape");
-    expect(q(".cw-overlay").hidden).toBe(true);
+    expect(box()).not.toBeNull();
+    (box()?.querySelector(".cw-lightbox-close") as HTMLButtonElement).click();
+    expect(box()).toBeNull();
     expect(keydown(img, " ").defaultPrevented).toBe(true);
-    expect(q(".cw-overlay").hidden).toBe(false);
-    q<HTMLButtonElement>(".cw-close").click();
-    expect(q(".cw-overlay").hidden).toBe(true);
+    expect(box()).not.toBeNull();
   });
 
-  it("Escape elsewhere is left alone when nothing is enlarged", () => {
-    const { q } = mount({ status: "completed", image_url: A });
-    expect(keydown(q("textarea.cw-prompt"), "Escape").defaultPrevented).toBe(false);
-  });
-
-  it("closes when the result changes", () => {
-    const { model, root, q } = mount({ status: "completed", image_url: A });
+  it("closes when the result changes, and when the view goes away", () => {
+    const { model, root } = mount({ status: "completed", image_url: A });
     images(root)[0]?.click();
     model.kernel({ image_url: B });
-    expect(q(".cw-overlay").hidden).toBe(true);
+    expect(box()).toBeNull();
+    images(root)[0]?.click();
+    expect(box()).not.toBeNull();
+    unmountAll();
+    expect(box()).toBeNull();
   });
 });

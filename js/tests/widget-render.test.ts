@@ -112,6 +112,22 @@ describe("progress", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it("gives up the ETA for how long progress has not moved, and the bar takes the outcome's class", () => {
+    vi.useFakeTimers();
+    const { model, q } = mount({ status: "processing", started_at: Date.now() / 1000, eta_seconds: 3 });
+    expect(q(".cw-eta").textContent).toBe("ETA 3 s");
+    vi.advanceTimersByTime(12_000);
+    expect(q(".cw-eta").textContent).toBe("no progress for 12 s");
+    expect(q(".cw-eta").classList.contains("cw-stalled")).toBe(true);
+    model.kernel({ progress: 50 });
+    expect(q(".cw-eta").textContent).toBe("ETA 3 s");
+    expect(q(".cw-progress").classList.contains("cw-bar-processing")).toBe(true);
+    model.kernel({ status: "failed" });
+    expect(q(".cw-progress").classList.contains("cw-bar-failed")).toBe(true);
+    expect(q(".cw-progress").classList.contains("cw-bar-processing")).toBe(false);
+    expect(q(".cw-eta").hidden).toBe(true);
+  });
+
   it("elapsedNow never runs behind the kernel's figure", () => {
     expect(elapsedNow("processing", 100, 5, 103_000)).toBe(5);
     expect(elapsedNow("processing", 100, 5, 108_000)).toBe(8);

@@ -186,6 +186,14 @@ def record_progress(page: Page) -> None:
     )
 
 
+def run_to_the_hang(page: Page) -> None:
+    """Run every cell and wait until a `test-hang` task (which stops half-way and stays there) has got there."""
+    record_progress(page)
+    run_all(page)
+    wait_run_all(page)
+    wait_js(page, "() => window.__cwProgress.some((v) => v >= 40)", "the task to get half-way")
+
+
 _IMAGE_FACTS = """(img) => {
   const canvas = document.createElement("canvas");
   canvas.width = img.naturalWidth;

@@ -18,6 +18,7 @@ from tests.browser.pages import (
     record_progress,
     record_statuses,
     run_all,
+    run_to_the_hang,
     screenshot,
     status_of,
     wait_js,
@@ -108,11 +109,7 @@ def test_cancel_stops_a_task_that_never_finishes(lab):
     lab.open(
         "cancel.ipynb", [f'{IMPORT}\nw = GenerationWidget("a lighthouse in fog", model="test-hang", size="256x256")\nw']
     )
-    record_progress(page)
-    run_all(page)
-    wait_run_all(page)
-    # test-hang stops half-way and stays there.
-    wait_js(page, "() => window.__cwProgress.some((v) => v >= 40)", "the task to get half-way")
+    run_to_the_hang(page)
     widget = widgets(page).first
     assert status_of(widget) == "processing"
     screenshot(widget, "cancel-before--widget")

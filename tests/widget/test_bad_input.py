@@ -52,6 +52,7 @@ BAD_ARGUMENTS: dict[str, st.SearchStrategy[Any]] = {
     | st.integers(61, 10**6)
     | st.floats(0.01, 59.99).filter(lambda v: v != int(v)),
     "compact": st.one_of(st.text(max_size=3), st.integers(2, 5), st.lists(st.booleans(), max_size=1)),
+    "editable": st.one_of(st.text(max_size=3), st.integers(2, 5), st.lists(st.booleans(), max_size=1)),
     "embed_media": st.one_of(st.text(max_size=5).filter(lambda e: e != "auto"), st.integers(2, 5), st.none()),
     "client": st.one_of(st.text(max_size=5), st.integers(), st.just(object()), st.just(ConduitClient)),
 }
@@ -62,6 +63,7 @@ GOOD_ARGUMENTS: dict[str, st.SearchStrategy[Any]] = {
     "n": st.integers(1, 10),
     "duration": st.none() | st.integers(0, 60) | st.sampled_from([0.0, 4.0, 60.0]),
     "compact": st.booleans(),
+    "editable": st.none() | st.booleans(),
     "embed_media": st.sampled_from([True, False, "auto"]),
     "client": st.just(None) | st.just(NOWHERE),
 }

@@ -125,6 +125,23 @@ async def test_a_wrong_type_is_a_configuration_error_not_a_trait_error(client):
         GenerationWidget("x", n="three", client=client)  # type: ignore[arg-type]
 
 
+async def test_the_editor_starts_closed_for_a_widget_made_with_a_prompt(client):
+    made = {
+        "with a prompt": GenerationWidget("a fox", client=client, auto_start=False),
+        "without": GenerationWidget(client=client, auto_start=False),
+        "with a prompt, editable": GenerationWidget("a fox", client=client, auto_start=False, editable=True),
+        "without, not editable": GenerationWidget(client=client, auto_start=False, editable=False),
+    }
+    assert {name: w.editable for name, w in made.items()} == {
+        "with a prompt": False,
+        "without": True,
+        "with a prompt, editable": True,
+        "without, not editable": False,
+    }
+    for widget in made.values():
+        widget.close()
+
+
 async def test_a_server_refusal_shows_the_servers_message(client):
     widget = GenerationWidget("x", model="no-such-model", client=client)
     while widget.status == "pending":
