@@ -10,7 +10,7 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-BUILT = ("conduit_widget/static/widget.js", "conduit_widget/static/widget.css")
+BUILT = tuple(f"conduit_widget/static/{name}" for name in ("widget.js", "widget.css", "gallery.js", "gallery.css"))
 
 
 class NodeCheck(BuildHookInterface):  # type: ignore[misc]

@@ -1,5 +1,5 @@
-// Bundles widget.ts into ../conduit_widget/static/widget.js (ESM, minified) and
-// copies widget.css next to it. `node build.mjs --watch` rebuilds on change
+// Bundles widget.ts and gallery.ts into ../conduit_widget/static/widget.js and
+// gallery.js (ESM, minified) and copies their CSS next to them. `node build.mjs --watch` rebuilds on change
 // (pair it with ANYWIDGET_HMR=1 on the Python side).
 import { copyFile, mkdir } from "node:fs/promises";
 import { watch } from "node:fs";
@@ -9,14 +9,13 @@ import * as esbuild from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, "..", "conduit_widget", "static");
-const cssSrc = join(here, "widget.css");
-const cssOut = join(outDir, "widget.css");
+const cssNames = ["widget.css", "gallery.css"];
 const isWatch = process.argv.includes("--watch");
 
 /** @type {import("esbuild").BuildOptions} */
 const options = {
-  entryPoints: [join(here, "widget.ts")],
-  outfile: join(outDir, "widget.js"),
+  entryPoints: [join(here, "widget.ts"), join(here, "gallery.ts")],
+  outdir: outDir,
   bundle: true,
   format: "esm",
   minify: !isWatch,
@@ -29,7 +28,9 @@ const options = {
 
 async function copyCss() {
   await mkdir(outDir, { recursive: true });
-  await copyFile(cssSrc, cssOut);
+  for (const name of cssNames) {
+    await copyFile(join(here, name), join(outDir, name));
+  }
 }
 
 await mkdir(outDir, { recursive: true });
@@ -37,15 +38,17 @@ if (isWatch) {
   const ctx = await esbuild.context(options);
   await ctx.watch();
   await copyCss();
-  watch(cssSrc, () => {
-    copyCss().then(
-      () => console.log("copied widget.css"),
-      (err) => console.error("copying widget.css failed:", err),
-    );
-  });
-  console.log("watching widget.ts and widget.css (Ctrl-C to stop)");
+  for (const name of cssNames) {
+    watch(join(here, name), () => {
+      copyCss().then(
+        () => console.log(`copied ${name}`),
+        (err) => console.error(`copying ${name} failed:`, err),
+      );
+    });
+  }
+  console.log("watching the .ts and .css sources (Ctrl-C to stop)");
 } else {
   await esbuild.build(options);
   await copyCss();
-  console.log(`wrote ${cssOut}`);
+  console.log(`wrote ${cssNames.join(" and ")} to ${outDir}`);
 }

@@ -160,28 +160,72 @@ def test_a_failure_shows_the_servers_message_and_retry_starts_again(lab):
     assert "test-fail" in widget.locator(".cw-error-lines").inner_text()
 
 
+NINE = [
+    "a lighthouse at night",
+    "a forest after rain",
+    "a cat made of clouds",
+    "a red fox in snow",
+    "ocean waves",
+    "a desert at dawn",
+    "a city at night",
+    "a paper boat",
+    "a mountain lake",
+]
+
+
+def _tile_boxes(gallery):
+    return gallery.locator(".cg-tile").evaluate_all(
+        "(tiles) => tiles.map((t) => { const r = t.getBoundingClientRect(); return {x: r.x, y: r.y, w: r.width}; })"
+    )
+
+
 def test_a_gallery_fills_three_tiles_in_a_row(lab):
     page = lab.page
     lab.open(
         "gallery.ipynb",
         [
             f"{IMPORT}\ng = Gallery(columns=3)\ng",
-            'results = await g.generate_many(["a lighthouse at night", "a forest after rain", "a cat made of clouds"], size="192x192")',
+            f"results = await g.generate_many({NINE!r}, size='192x192', concurrency=9)",
         ],
     )
     run_all(page)
+    gallery = page.locator(".conduit-gallery")
+    wait_js(page, "() => document.querySelector('.cg-count')?.textContent === '9 of 9'", "9 of 9 in the header")
     wait_run_all(page)
-    tiles = page.locator(".conduit-widget.cw-compact")
-    assert tiles.count() == 3
-    for index in range(3):
-        assert wait_status(page, index, {"completed", "failed", "cancelled", "timedout"}) == "completed"
-        assert_real_picture(image_facts(tiles.nth(index).locator("img.cw-image")), 192, 192)
-    boxes = [tiles.nth(i).bounding_box() for i in range(3)]
-    assert all(box is not None for box in boxes)
-    assert len({round(box["y"]) for box in boxes}) == 1, f"not one row: {boxes}"
-    assert boxes[0]["x"] < boxes[1]["x"] < boxes[2]["x"]
-    grid = page.locator(".widget-gridbox").filter(has=tiles.first)
-    screenshot(grid, "gallery--widget")
+    tiles = gallery.locator(".cg-tile")
+    assert tiles.count() == 9
+    assert tiles.evaluate_all("(ts) => ts.map((t) => t.dataset.status)") == ["completed"] * 9
+    assert gallery.locator(".cg-state:visible").count() == 0, "a finished picture is covered by its status"
+    for index in range(9):
+        assert_real_picture(image_facts(tiles.nth(index).locator("img.cg-picture")), 192, 192)
+    # One header for the set, not one per tile.
+    assert gallery.locator(".cg-conn").inner_text() == "connected"
+    assert gallery.locator(".cg-backend").inner_text() == "local simulator"
+    assert gallery.locator(".cg-cancel-all").is_disabled()
+    boxes = _tile_boxes(gallery)
+    assert len({round(b["y"]) for b in boxes[:3]}) == 1 and boxes[3]["y"] > boxes[0]["y"], f"not 3 a row: {boxes}"
+    # The static copy is written, and hidden while the live gallery shows.
+    copy = page.locator(STATIC_COPY).first
+    copy.wait_for(state="attached")
+    assert copy.is_hidden()
+    assert copy.locator("img").count() == 9
+    screenshot(gallery, "gallery--widget")
+
+    # Prompt and details show on keyboard focus, as on hover.
+    details = tiles.nth(4).locator(".cg-details")
+    assert details.evaluate("(el) => getComputedStyle(el).opacity") == "0"
+    tiles.nth(4).focus()
+    wait_js(page, "(el) => getComputedStyle(el).opacity === '1'", "the details on focus", arg=details.element_handle())
+    assert details.locator(".cg-prompt").inner_text() == "ocean waves"
+
+    # In a 400 px column the three columns give way to two, each wide enough to read.
+    gallery.evaluate("(el) => { el.parentElement.style.width = '400px'; }")
+    wait_js(page, "(el) => el.getBoundingClientRect().width <= 400", "the 400 px column", arg=gallery.element_handle())
+    boxes = _tile_boxes(gallery)
+    assert len({round(b["x"]) for b in boxes}) == 2, f"not two columns: {boxes}"
+    assert min(b["w"] for b in boxes) >= 140
+    page.set_viewport_size({"width": 1280, "height": 2200})  # the notebook's scroller would crop the taller grid
+    screenshot(gallery, "gallery-400px--widget")
 
 
 def test_the_static_copy_shows_after_a_kernel_restart(lab, console):

@@ -23,7 +23,16 @@ from tests.browser.servers import REPO, JupyterServer, VoilaServer
 QUICKSTART = REPO / "notebooks" / "quickstart.ipynb"
 ENDED = {"completed", "failed", "cancelled", "timedout", "invalid"}
 FOX_SIZE = (384, 384)  # the quickstart's first widget: GenerationWidget("a red fox ...", size="384x384")
-WIDGETS_IN_QUICKSTART = 5  # the fox, the waves, and a gallery of three
+WIDGETS_IN_QUICKSTART = 2  # the fox and the waves; then a gallery of three tiles
+TILES = ".conduit-gallery .cg-tile"
+
+
+def wait_tiles_completed(page, timeout: float = 90) -> None:
+    page.wait_for_function(
+        f"[...document.querySelectorAll('{TILES}')].map((t) => t.dataset.status).join() === "
+        "'completed,completed,completed'",
+        timeout=timeout * 1000,
+    )
 
 
 @pytest.fixture
@@ -70,6 +79,7 @@ def test_the_quickstart_runs_in_notebook_7(notebook_server, page, console):
     assert widgets(page).count() == WIDGETS_IN_QUICKSTART
     for index in range(WIDGETS_IN_QUICKSTART):
         assert wait_status(page, index, ENDED) == "completed"
+    wait_tiles_completed(page)
 
 
 def test_the_quickstart_renders_in_voila(voila_server, page, console):
@@ -93,6 +103,7 @@ def test_the_quickstart_renders_in_voila(voila_server, page, console):
     page.wait_for_function(f"document.querySelectorAll('.conduit-widget').length === {WIDGETS_IN_QUICKSTART}")
     for index in range(WIDGETS_IN_QUICKSTART):
         assert wait_status(page, index, ENDED, timeout=90) == "completed"
+    wait_tiles_completed(page)
     assert page.locator("video.cw-video").count() == 1
     # Voilà shows outputs, not code: the printed results are there, the source is not.
     assert page.get_by_text("completed - 1 image from").count() == 1

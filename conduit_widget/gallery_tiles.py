@@ -1,0 +1,58 @@
+"""What the Gallery's front end shows of each tile: a small state (status, progress, a short reason) and, once it
+finished, a small picture. The tiles are GenerationWidgets that are never displayed: they run the generations
+and keep their results; the Gallery shows them all in one dense view of its own.
+
+The states are plain JSON (no binary buffers, no widget references), and the pictures are data URLs of small
+JPEGs: marimo, Voilà and both Jupyters render a widget with such traits alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from typing import Any, Final
+
+from conduit_widget import static_copy
+from conduit_widget.widget import GenerationWidget
+
+QUEUED: Final = "queued"  # not a server status: the tile waits for a free slot
+ERROR_CHARACTERS: Final = 140  # a tile says why in a line or two; the whole message is in the widget's `error`
+
+
+def short(text: str, limit: int = ERROR_CHARACTERS) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def state_of(tile: GenerationWidget, queued: bool) -> dict[str, Any]:
+    """The tile as its front end shows it: what it is, where it is, why it failed."""
+    status = QUEUED if queued and tile.status == "idle" else tile.status
+    return {
+        "prompt": tile.prompt,
+        "kind": tile.kind,
+        "status": status,
+        "progress": tile.progress,
+        "message": short(tile.message),
+        "error": short(tile.error),
+        "retryable": tile.retryable or status in ("failed", "timedout", "cancelled", "invalid"),
+        "elapsed_seconds": round(tile.elapsed_seconds, 1),
+        # Only a URL the widget let through (its URL policy); the picture itself is in `pictures`.
+        "full_url": tile.image_url or tile.video_url,
+    }
+
+
+async def picture_of(tile: GenerationWidget) -> str:
+    """A data URL of a small JPEG of the tile's result (its first image, or a video's poster); "" when there is
+    none to make (the tile then shows its full URL, if the policy let one through, or its status)."""
+    data = b""
+    if tile.media and tile.media_types and tile.media_types[0].startswith("image/"):
+        data = bytes(tile.media[0])
+    elif tile.poster:
+        data = bytes(tile.poster)
+    if not data:
+        return tile.image_url
+    # Decoding takes a while: off the event loop, as the static copy does.
+    jpeg = await asyncio.get_running_loop().run_in_executor(None, static_copy.thumbnail, data)
+    if jpeg is None:
+        return tile.image_url
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
