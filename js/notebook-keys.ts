@@ -12,28 +12,35 @@ function isPlainShiftEnter(e: KeyboardEvent): boolean {
 }
 
 export function installNotebookKeys(root: HTMLElement, signal: AbortSignal): void {
+  const inPrompt = (e: KeyboardEvent): e is KeyboardEvent & { target: HTMLElement } =>
+    e.target instanceof HTMLElement && e.target.matches(PROMPT) && root.contains(e.target);
   root.addEventListener(
     "keydown",
     (e) => {
-      const target = e.target as HTMLElement;
-      if (!target.matches(PROMPT)) {
+      if (!inPrompt(e) || e.key !== "Escape" || e.isComposing) {
         return;
       }
-      if (e.key === "Escape" && !e.isComposing) {
-        // JupyterLab's command mode is focus on the active cell's node (jp-Cell, focusable); elsewhere
-        // (Voila, marimo) the box just lets go of the focus.
-        const cell = root.closest<HTMLElement>(".jp-Cell");
-        target.blur();
-        cell?.focus();
-        e.preventDefault();
-        e.stopPropagation();
-      } else if (isPlainShiftEnter(e)) {
-        // The input event has already written the prompt. JupyterLab listens on the document, after this: the
-        // attribute comes back once the event is through (JupyterLab's handler prevents the newline).
+      // JupyterLab's command mode is focus on the active cell's node (jp-Cell, focusable); elsewhere
+      // (Voila, marimo) the box just lets go of the focus.
+      const cell = root.closest<HTMLElement>(".jp-Cell");
+      e.target.blur();
+      cell?.focus();
+      e.preventDefault();
+      e.stopPropagation();
+    },
+    { signal },
+  );
+  // Shift+Enter: the guard is lifted before the application's own listener sees the event, which may be on the
+  // document in the bubbling phase (JupyterLab) or in the capturing phase (Notebook 7): a capturing listener on
+  // the window runs before either. It comes back once the event is through (the run binding prevents the newline).
+  window.addEventListener(
+    "keydown",
+    (e) => {
+      if (inPrompt(e) && isPlainShiftEnter(e)) {
         root.removeAttribute(SUPPRESS);
         setTimeout(() => root.setAttribute(SUPPRESS, "true"), 0);
       }
     },
-    { signal },
+    { capture: true, signal },
   );
 }

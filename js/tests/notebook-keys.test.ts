@@ -38,7 +38,11 @@ describe("keys in the prompt box", () => {
     expect(document.activeElement).not.toBe(prompt);
   });
 
-  it("Shift+Enter reaches the notebook without the shortcut guard, which comes back after the event", () => {
+  // JupyterLab listens on the document in the bubbling phase, Notebook 7 in the capturing phase.
+  it.each([
+    ["bubbling (JupyterLab)", false],
+    ["capturing (Notebook 7)", true],
+  ])("Shift+Enter reaches a %s listener without the shortcut guard, which comes back after the event", (_, capture) => {
     vi.useFakeTimers();
     const { q, root } = inCell();
     const prompt = q<HTMLTextAreaElement>("textarea.cw-prompt");
@@ -46,7 +50,7 @@ describe("keys in the prompt box", () => {
     const seen = (): void => {
       guardedWhenSeen = root.hasAttribute("data-lm-suppress-shortcuts");
     };
-    document.addEventListener("keydown", seen, { once: true });
+    document.addEventListener("keydown", seen, { once: true, capture });
     expect(keydown(prompt, "Enter", { shiftKey: true }).defaultPrevented).toBe(false);
     expect(guardedWhenSeen).toBe(false);
     vi.runAllTimers();

@@ -186,6 +186,52 @@ def record_progress(page: Page) -> None:
     )
 
 
+# -- keys in the prompt box, as in a notebook cell (JupyterLab and Notebook 7 share the notebook widget) ------
+
+NOTEBOOK = "window.jupyterapp.shell.currentWidget.content"
+KEYS_NOTEBOOK = ["from conduit_widget import GenerationWidget\nw = GenerationWidget()\nw", "after = 1"]
+
+
+def check_notebook_keys(page: Page) -> None:
+    """In the open KEYS_NOTEBOOK: Esc in the prompt box gives the notebook command mode on the widget's cell,
+    Shift+Enter runs that cell (without a newline in the box), and Ctrl+Enter generates without running it."""
+    run_all(page)
+    wait_run_all(page)
+    widget = widgets(page).first
+    prompt = widget.locator("textarea.cw-prompt")
+    assert prompt.is_visible(), "a widget made without a prompt opens with its editor"
+
+    prompt.click()
+    page.keyboard.type("a fox")
+    assert prompt.evaluate("(p) => document.activeElement === p")
+    page.keyboard.press("Escape")
+    on_cell = page.evaluate(f"() => document.activeElement === {NOTEBOOK}.activeCell.node")
+    assert on_cell, page.evaluate("() => document.activeElement.className")
+    assert page.evaluate(f"() => {NOTEBOOK}.mode") == "command"
+    assert page.evaluate(f"() => {NOTEBOOK}.activeCellIndex") == 0
+
+    count = page.evaluate(f"() => {NOTEBOOK}.widgets[0].model.executionCount")
+    prompt.click()
+    page.keyboard.press("Shift+Enter")
+    wait_js(page, f"() => {NOTEBOOK}.activeCellIndex === 1", "the next cell to become active", 10)
+    wait_js(
+        page,
+        f"(count) => {NOTEBOOK}.widgets[0].model.executionCount > count",
+        "the widget's cell to run again",
+        arg=count,
+    )
+    # The key ran the cell; it did not also type a newline into the prompt box.
+    assert "\n" not in widgets(page).first.locator("textarea.cw-prompt").input_value()
+    # Ctrl+Enter is still the widget's own: it generates, and the notebook does not run the cell for it.
+    widget = widgets(page).first
+    widget.locator("textarea.cw-prompt").fill("a cat")
+    count = page.evaluate(f"() => {NOTEBOOK}.widgets[0].model.executionCount")
+    widget.locator("textarea.cw-prompt").press("Control+Enter")
+    ended = {"completed", "failed", "cancelled", "timedout"}
+    assert wait_status(page, 0, ended) == "completed"
+    assert page.evaluate(f"() => {NOTEBOOK}.widgets[0].model.executionCount") == count
+
+
 def run_to_the_hang(page: Page) -> None:
     """Run every cell and wait until a `test-hang` task (which stops half-way and stays there) has got there."""
     record_progress(page)

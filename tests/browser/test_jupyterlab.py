@@ -117,7 +117,10 @@ def test_cancel_stops_a_task_that_never_finishes(lab):
     widget.locator(".cw-cancel").click()
     assert wait_status(page, 0, {"cancelled", "completed", "failed", "timedout"}) == "cancelled"
     assert widget.locator(".cw-cancel").is_disabled()
-    assert widget.locator(".cw-generate").is_enabled()
+    # Made with a prompt, the widget keeps its editor behind Edit; a new run is one click there.
+    assert widget.locator(".cw-generate").is_hidden()
+    widget.locator(".cw-edit").click()
+    assert widget.locator(".cw-generate").is_visible() and widget.locator(".cw-generate").is_enabled()
     assert kernel_print(page, "print(w.result.status)").strip() == "cancelled"
     screenshot(widget, "cancel-after--widget")
 
@@ -140,6 +143,8 @@ def test_a_failure_shows_the_servers_message_and_retry_starts_again(lab):
     assert "test-fail" in error.locator(".cw-error-lines").inner_text()
     retry = error.locator(".cw-retry")
     assert retry.is_visible() and retry.is_enabled()
+    # Both show in the dense layout: nobody has to open the editor to read the error or to retry.
+    assert widget.locator("textarea.cw-prompt").is_hidden()
     screenshot(widget, "error-retry--widget")
     first_task = kernel_print(page, "print(w.task.id)").strip()
 
@@ -308,3 +313,77 @@ def test_the_dark_theme_keeps_the_widget_readable(lab):
         ratio = contrast(over(parse_colour(item["color"]), backdrop), backdrop)
         assert ratio >= 3, f"{item['selector']}: {item['color']} on {backdrop} has contrast {ratio:.2f}"
     screenshot(widget, "dark-theme--widget")
+
+
+def _tile_statuses(page) -> list[str]:
+    return page.locator(".cg-tile").evaluate_all("(ts) => ts.map((t) => t.dataset.status)")
+
+
+def test_a_gallerys_cancel_all_stops_every_tile_and_retry_runs_a_failed_one_again(lab):
+    page = lab.page
+    lab.open(
+        "gallery-retry.ipynb",
+        [
+            f"{IMPORT}\ng = Gallery(columns=4)\ng",
+            "failed = await g.generate_many(['a storm at sea'], model='test-fail', size='128x128')",
+            # Two slots for three tasks that never finish: two run, one waits its turn.
+            "import asyncio\nhung = asyncio.ensure_future(g.generate_many("
+            "['a lighthouse in fog', 'a paper boat', 'a gull'], model='test-hang', size='128x128', concurrency=2))",
+        ],
+    )
+    run_all(page)
+    wait_run_all(page)
+    wait_js(
+        page,
+        "() => [...document.querySelectorAll('.cg-tile')].map((t) => t.dataset.status).join() === "
+        "'failed,processing,processing,queued'",
+        "a failed tile, two running and one queued",
+    )
+    gallery = page.locator(".conduit-gallery")
+    tiles = gallery.locator(".cg-tile")
+    assert "test-fail" in tiles.nth(0).locator(".cg-state").inner_text()
+    assert tiles.nth(3).locator(".cg-state").inner_text() == "queued"
+    cancel_all = gallery.locator(".cg-cancel-all")
+    assert cancel_all.is_enabled()
+
+    cancel_all.click()
+    wait_js(
+        page,
+        "() => [...document.querySelectorAll('.cg-tile')].map((t) => t.dataset.status).join() === "
+        "'failed,cancelled,cancelled,cancelled'",
+        "every running and queued tile cancelled, the failed one left as it was",
+    )
+    assert cancel_all.is_disabled()
+    # The queued tile never started; the running ones were cancelled on the server, and the call returned.
+    wait_js(page, "() => document.querySelector('.cg-count')?.textContent === '4 of 4'", "4 of 4 in the header")
+    assert kernel_print(page, "print(hung.done(), [w.task is None for w in g.widgets])").strip() == (
+        "True [False, False, False, True]"
+    )
+    assert kernel_print(page, "print([w.result.status for w in g.widgets[1:3]])").strip() == (
+        "['cancelled', 'cancelled']"
+    )
+
+    first_task = kernel_print(page, "print(g.widgets[0].task.id)").strip()
+    tiles.nth(0).focus()  # Retry is among the details that show on focus, as on hover
+    retry = tiles.nth(0).locator(".cg-retry")
+    wait_js(
+        page, "(b) => getComputedStyle(b.parentElement).opacity === '1'", "Retry to show", arg=retry.element_handle()
+    )
+    page.evaluate(
+        """() => {
+          const tile = document.querySelector('.cg-tile');
+          window.__cgSeen = [];
+          new MutationObserver(() => window.__cgSeen.push(tile.dataset.status))
+            .observe(tile, { attributes: true, attributeFilter: ['data-status'] });
+        }"""
+    )
+    retry.click()
+    wait_js(
+        page,
+        "() => window.__cgSeen.includes('processing') && window.__cgSeen.at(-1) === 'failed'",
+        "the failed tile to run again and fail again",
+    )
+    assert _tile_statuses(page) == ["failed", "cancelled", "cancelled", "cancelled"]
+    second_task = kernel_print(page, "print(g.widgets[0].task.id)").strip()
+    assert first_task and second_task and second_task != first_task
+    screenshot(gallery, "gallery-retry-cancel-all--widget")

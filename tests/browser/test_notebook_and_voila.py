@@ -8,7 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.browser.pages import (
+    KEYS_NOTEBOOK,
     assert_real_picture,
+    check_notebook_keys,
     image_facts,
     open_notebook,
     run_all,
@@ -17,6 +19,7 @@ from tests.browser.pages import (
     wait_run_all,
     wait_status,
     widgets,
+    write_notebook,
 )
 from tests.browser.servers import REPO, JupyterServer, VoilaServer
 
@@ -25,6 +28,12 @@ ENDED = {"completed", "failed", "cancelled", "timedout", "invalid"}
 FOX_SIZE = (384, 384)  # the quickstart's first widget: GenerationWidget("a red fox ...", size="384x384")
 WIDGETS_IN_QUICKSTART = 2  # the fox and the waves; then a gallery of three tiles
 TILES = ".conduit-gallery .cg-tile"
+# Notebook 7.6's own shortcut-settings code throws this while the page loads, on an empty notebook with every
+# federated extension disabled too (ours, ipywidgets', Voilà's): nothing of this project is involved.
+NOTEBOOK7_START_UP_ERROR = (
+    r"(?s)^page error: Cannot read properties of undefined \(reading 'schema'\).*/static/notebook/notebook_core\.",
+    "a Notebook 7 start-up error, seen without any extension",
+)
 
 
 def wait_tiles_completed(page, timeout: float = 90) -> None:
@@ -60,12 +69,7 @@ def voila_server(quickstart_copy, isolation) -> Iterator[VoilaServer]:
 
 
 def test_the_quickstart_runs_in_notebook_7(notebook_server, page, console):
-    # Notebook 7.6's own shortcut-settings code throws this while the page loads, on an empty notebook with
-    # every federated extension disabled too (ours, ipywidgets', Voilà's): nothing of this project is involved.
-    console.allow(
-        r"(?s)^page error: Cannot read properties of undefined \(reading 'schema'\).*/static/notebook/notebook_core\.",
-        "a Notebook 7 start-up error, seen without any extension",
-    )
+    console.allow(*NOTEBOOK7_START_UP_ERROR)
     open_notebook(page, notebook_server.page_url(QUICKSTART.name), QUICKSTART.name)
     assert page.locator("#main-panel, .jp-NotebookPanel").count() > 0
     assert theme_is_light(page)
@@ -80,6 +84,15 @@ def test_the_quickstart_runs_in_notebook_7(notebook_server, page, console):
     for index in range(WIDGETS_IN_QUICKSTART):
         assert wait_status(page, index, ENDED) == "completed"
     wait_tiles_completed(page)
+
+
+def test_esc_in_the_prompt_box_returns_to_the_notebook_and_shift_enter_runs_the_cell_in_notebook_7(
+    notebook_server, page, console
+):
+    console.allow(*NOTEBOOK7_START_UP_ERROR)
+    path = write_notebook(notebook_server.root, "keys.ipynb", KEYS_NOTEBOOK)
+    open_notebook(page, notebook_server.page_url(path), path)
+    check_notebook_keys(page)
 
 
 def test_the_quickstart_renders_in_voila(voila_server, page, console):

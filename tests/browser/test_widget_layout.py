@@ -3,10 +3,12 @@ tell the truth, and keys that act as they do in a notebook cell."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Locator
 
 from tests.browser.pages import (
+    KEYS_NOTEBOOK,
     assert_real_picture,
+    check_notebook_keys,
     image_facts,
     record_progress,
     run_all,
@@ -21,17 +23,12 @@ from tests.browser.pages import (
 
 IMPORT = "from conduit_widget import GenerationWidget"
 ENDED = {"completed", "failed", "cancelled", "timedout"}
-NOTEBOOK = "window.jupyterapp.shell.currentWidget.content"
 
 
 def box_of(locator: Locator) -> dict[str, float]:
     box = locator.bounding_box()
     assert box is not None, f"{locator} takes no room on screen"
     return box
-
-
-def focus_is_on_active_cell(page: Page) -> bool:
-    return bool(page.evaluate(f"() => document.activeElement === {NOTEBOOK}.activeCell.node"))
 
 
 def test_a_widget_with_one_256px_image_is_under_360px_with_the_editor_one_click_away(lab):
@@ -112,41 +109,8 @@ def test_the_lightbox_opens_over_the_page_and_arrows_move_through_a_result(lab):
 
 
 def test_esc_in_the_prompt_box_returns_to_the_notebook_and_shift_enter_runs_the_cell(lab):
-    page = lab.page
-    lab.open("keys.ipynb", [f"{IMPORT}\nw = GenerationWidget()\nw", "after = 1"])
-    run_all(page)
-    wait_run_all(page)
-    widget = widgets(page).first
-    prompt = widget.locator("textarea.cw-prompt")
-    assert prompt.is_visible(), "a widget made without a prompt opens with its editor"
-
-    prompt.click()
-    page.keyboard.type("a fox")
-    assert prompt.evaluate("(p) => document.activeElement === p")
-    page.keyboard.press("Escape")
-    assert focus_is_on_active_cell(page), page.evaluate("() => document.activeElement.className")
-    assert page.evaluate(f"() => {NOTEBOOK}.mode") == "command"
-    assert page.evaluate(f"() => {NOTEBOOK}.activeCellIndex") == 0
-
-    count = page.evaluate(f"() => {NOTEBOOK}.widgets[0].model.executionCount")
-    prompt.click()
-    page.keyboard.press("Shift+Enter")
-    wait_js(page, f"() => {NOTEBOOK}.activeCellIndex === 1", "the next cell to become active", 10)
-    wait_js(
-        page,
-        f"(count) => {NOTEBOOK}.widgets[0].model.executionCount > count",
-        "the widget's cell to run again",
-        arg=count,
-    )
-    # The key ran the cell; it did not also type a newline into the prompt box.
-    assert "\n" not in widgets(page).first.locator("textarea.cw-prompt").input_value()
-    # Ctrl+Enter is still the widget's own: it generates, and JupyterLab does not run the cell for it.
-    widget = widgets(page).first
-    widget.locator("textarea.cw-prompt").fill("a cat")
-    count = page.evaluate(f"() => {NOTEBOOK}.widgets[0].model.executionCount")
-    widget.locator("textarea.cw-prompt").press("Control+Enter")
-    assert wait_status(page, 0, ENDED) == "completed"
-    assert page.evaluate(f"() => {NOTEBOOK}.widgets[0].model.executionCount") == count
+    lab.open("keys.ipynb", KEYS_NOTEBOOK)
+    check_notebook_keys(lab.page)
 
 
 def test_a_hung_task_says_no_progress_instead_of_an_eta(lab):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 
 import conduit_widget
 from conduit_widget import ConduitClient, ConduitError, Gallery, GenerationWidget
-from tests.widget.stall import LIMIT, LoopStalls
+from tests.widget.stall import LIMIT, LoopStalls, waited_for_cpu
 
 pytestmark = pytest.mark.security("nothing the widget or client offers blocks the kernel's event loop")
 
@@ -162,7 +163,36 @@ async def test_no_public_call_blocks_the_loop(rig: Rig, name: str) -> None:
     async with asyncio.timeout(60), LoopStalls() as stalls:
         await CALLS[name](rig)
     assert stalls.ticks > 0, "the ticker never ran"
-    assert stalls.worst < LIMIT, f"{name} held the event loop for {stalls.worst * 1000:.0f} ms"
+    assert stalls.worst < LIMIT, (
+        f"{name} held the event loop for {stalls.worst * 1000:.0f} ms "
+        f"(the machine kept it from a CPU for {stalls.waited_for_cpu * 1000:.0f} ms in all, already taken out)"
+    )
+
+
+def _spin(seconds: float) -> None:
+    """Compute for `seconds` of this thread's CPU time (on a loaded machine the wall clock runs on further)."""
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
+@pytest.mark.parametrize("block", [time.sleep, _spin], ids=["a blocking sleep", "a busy computation"])
+async def test_the_ruler_sees_a_real_block_in_full(block: Callable[[float], None]) -> None:
+    """Taking the machine's delays out does not hide a call's own: neither sleeping in a blocking call nor
+    computing is time spent waiting for a CPU."""
+    async with LoopStalls() as stalls:
+        await asyncio.sleep(0.02)
+        block(0.3)
+    assert stalls.worst >= 0.25, f"a 300 ms block measured {stalls.worst * 1000:.0f} ms"
+
+
+def test_the_machines_delay_is_read_from_the_kernel() -> None:
+    """The loop-stall tests run on Linux, where the scheduler counts each thread's wait for a CPU: a thread
+    that has run at all has waited some (0 would mean the count is missing and nothing is taken out)."""
+    first = waited_for_cpu()
+    _spin(0.05)
+    time.sleep(0.001)  # give the scheduler a switch to count
+    assert waited_for_cpu() >= first > 0
 
 
 async def test_starting_and_stopping_the_in_process_local_conduit_does_not_block_the_loop(monkeypatch) -> None:
