@@ -167,7 +167,11 @@ export function createMediaView(traits: Traits, onProblems: (lines: string[]) =>
   };
 
   const updatePlaceholder = (): void => {
-    setText(placeholder, placeholderText(traits.status()));
+    const status = traits.status();
+    setText(placeholder, placeholderText(status));
+    // A run that ended without a result (failed, cancelled, timed out) has nothing to make room for: its error
+    // panel says why, and a 256 px empty box would only make it as tall as a finished widget.
+    el.classList.toggle("cw-media-ended-empty", !isActive(status) && !["idle", "invalid", "completed"].includes(status));
   };
 
   const dispose = (): void => {

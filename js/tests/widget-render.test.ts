@@ -75,6 +75,15 @@ describe("progress", () => {
     expect(q(".cw-eta").hidden).toBe(true);
   });
 
+  it("makes no room for a result once a run ended without one", () => {
+    const { model, q } = mount({ status: "processing" });
+    expect(q(".cw-media").classList.contains("cw-media-ended-empty")).toBe(false);
+    model.kernel({ status: "failed", error: "boom" });
+    expect(q(".cw-media").classList.contains("cw-media-ended-empty")).toBe(true);
+    model.kernel({ status: "completed" });
+    expect(q(".cw-media").classList.contains("cw-media-ended-empty")).toBe(false);
+  });
+
   it("is hidden while idle and shows no ETA once finished", () => {
     const { model, q } = mount({ status: "idle" });
     expect(q(".cw-progress-section").hidden).toBe(true);
