@@ -16,7 +16,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from conduit_widget import front_end, gallery_tiles, runs, static_copy
+from conduit_widget import front_end, gallery_tiles, request_memo, runs, static_copy
 from conduit_widget.client import ConduitClient, ConduitError, ConfigurationError, inputs
 from conduit_widget.client.models import TaskResult, TaskUpdate
 from conduit_widget.coalesce import Coalescer
@@ -99,6 +99,8 @@ class Gallery(anywidget.AnyWidget):
             GenerationWidget(p, kind=kind, client=self._client, auto_start=False, compact=True, **options)
             for p in prompts
         ]
+        for tile in made:  # a tile's first run is its auto start: in marimo it adopts a re-run's task (request_memo)
+            tile._adopt = request_memo.applies()
         first = len(self._tiles)
         indices = list(range(first, first + len(made)))
         self._tiles += made
