@@ -1,7 +1,9 @@
 """`GenerationWidget`: a generation task as a live notebook widget (anywidget), a thin view over the client.
 
 Everything that changes a trait runs on the kernel's event loop, never in a thread (ipykernel 7 broke
-thread-driven widget updates); nothing blocks a cell. Hub progress can arrive thousands of times a second,
+thread-driven widget updates); nothing blocks a cell. marimo (0.25) runs its loop between cells too (its control
+loop awaits the next request in an executor), so the same rule holds there; a task adopted from another visitor's
+loop is followed on its own loop and its updates handed back to this one (request_memo). Hub progress can arrive thousands of times a second,
 so updates reach the browser coalesced: at most one message per ``UPDATE_INTERVAL``, several traits at once,
 and the final state always exact. The API key is not a trait: it never reaches the browser or a saved notebook.
 """

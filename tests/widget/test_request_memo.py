@@ -4,12 +4,13 @@ generate(), each run is a new task on the server."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Iterator
 
 import pytest
 
-from conduit_widget import GenerationWidget, request_memo
+from conduit_widget import Gallery, GenerationWidget, request_memo
 from conduit_widget.client import ConduitClient
 from conduit_widget.run_inputs import RunInputs
 from conduit_widget.server import LocalConduit
@@ -94,3 +95,46 @@ async def test_the_memo_holds_at_most_its_limit_of_requests_the_oldest_forgotten
         "the oldest was not forgotten"
     )
     assert len(request_memo._tasks) == request_memo.LIMIT
+
+
+async def test_in_marimo_gallery_tiles_of_a_rerun_adopt_their_tasks(
+    in_marimo: None, client: ConduitClient, conduit
+) -> None:
+    prompts = ["a memo tile one", "a memo tile two"]
+    first, rerun = Gallery(client=client), Gallery(client=client)
+    await first.generate_many(prompts, size="64x64")
+    results = await rerun.generate_many(prompts, size="64x64")
+    assert [r.status for r in results if r is not None] == ["completed"] * 2
+    assert [len(made(conduit, p)) for p in prompts] == [1, 1]
+    first.close()
+    rerun.close()
+
+
+async def test_in_marimo_another_visitors_loop_follows_and_cancels_a_live_task_made_on_this_one(
+    in_marimo: None, client: ConduitClient, conduit: LocalConduit
+) -> None:
+    """`marimo run` gives each visitor a kernel thread with a loop of its own: the live task is adopted there."""
+    owner = GenerationWidget("a memo across loops", model="test-hang", size="64x64", client=client)
+    async with asyncio.timeout(30):
+        while owner.task_id == "":  # created: a test-hang task never ends by itself
+            await asyncio.sleep(0.02)
+
+    async def visitor() -> tuple[str, list[str], str]:
+        async with ConduitClient(conduit.base_url, conduit.api_key) as own:
+            adopter = GenerationWidget("a memo across loops", model="test-hang", size="64x64", client=own)
+            async with asyncio.timeout(30):
+                while adopter.task_id == "":
+                    await asyncio.sleep(0.02)
+            seen = [adopter.status]
+            await adopter.cancel()  # on the owner's loop, through its client
+            result = await adopter.wait(30)
+            adopter.close()
+            return adopter.task_id, seen, result.status
+
+    task_id, seen, status = await asyncio.to_thread(asyncio.run, visitor())
+    assert task_id == owner.task_id and seen[0] not in ("cancelled", "failed")
+    assert status == "cancelled"
+    assert made(conduit, "a memo across loops") == [owner.task_id]
+    await owner.wait(30)
+    assert owner.status == "cancelled"
+    owner.close()
