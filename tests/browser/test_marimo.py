@@ -198,6 +198,7 @@ def test_widgets_no_cell_awaits_end_and_cancel_in_marimos_light_theme(
         assert luminance(background[:3]) > 0.8, f"not light: {background}"
         text = parse_colour(part.evaluate("(el) => getComputedStyle(el).color"))
         assert luminance(text[:3]) < 0.3, f"the text is not dark: {text}"
+    screenshot(done, "marimo-light-widget--widget")
 
     hanging.locator(".cw-status-processing").wait_for(timeout=60_000)
     hanging.locator("button.cw-cancel").click()
@@ -369,3 +370,4 @@ def test_marimo_export_html_shows_the_widget_and_the_gallery(
     gallery.locator(".cg-count", has_text="2 of 2").wait_for()
     for index in range(2):
         assert_real_picture(image_facts(gallery.locator("img.cg-picture").nth(index)), 192, 192)
+    screenshot(page, "marimo-export--widget")
