@@ -138,7 +138,8 @@ def details_after(
     result: TaskResult, run: RunInputs, task: Task, routes: Routes, held: tuple[list[bytes], bytes], clock: RunClock
 ) -> dict[str, Any]:
     """`details_of` for a run that just ended: `held` is the media and poster the widget holds."""
-    clock.ended = time.time()
+    if clock.ended is None:  # a run adopted after it ended (request_memo) shares the clock of the one that ran it
+        clock.ended = time.time()
     sent = task.request or {}
     seed = seeds.seed_use(result.kind, sent.get("seed"), result.metadata, routes)
     return details_of(result, run, sent, seed, held[0], held[1], clock)

@@ -16,7 +16,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from conduit_widget import front_end, gallery_tiles, runs, static_copy
+from conduit_widget import front_end, gallery_tiles, request_memo, runs, static_copy
 from conduit_widget.client import ConduitClient, ConduitError, ConfigurationError, inputs
 from conduit_widget.client.models import TaskResult, TaskUpdate
 from conduit_widget.coalesce import Coalescer
@@ -53,6 +53,7 @@ class Gallery(anywidget.AnyWidget):
         self._queued: set[int] = set()  # tiles waiting for a slot (by index)
         self._skipped: set[int] = set()  # queued tiles cancelled before they started
         self._runs: set[asyncio.Task[Any]] = set()  # retries started from the front end
+        self._jobs: set[asyncio.Task[Any]] = set()  # generate_many's, ended by their tiles (close closes those)
         self._shown = Coalescer(self._show_tiles, UPDATE_INTERVAL)
         self._closed = False
         self.on_msg(self._on_front_end_message)
@@ -71,11 +72,15 @@ class Gallery(anywidget.AnyWidget):
         """Each task's latest state, by task id (tasks not yet created are not in it)."""
         return {w.task.id: w.task.update for w in self._tiles if w.task is not None}
 
-    async def generate_many(
+    def generate_many(
         self, prompts: Iterable[str], *, kind: str = "image", concurrency: int = 4, **options: Any
-    ) -> list[TaskResult | None]:
-        """Add a tile per prompt and generate them, `concurrency` at a time; the results in prompt order
-        (None where the input was refused, or the tile was cancelled while queued: the tile says why)."""
+    ) -> asyncio.Task[list[TaskResult | None]]:
+        """Add a tile per prompt and generate them, `concurrency` at a time. Returns the running Task: ``await`` it
+        for the results in prompt order (None where the input was refused, or the tile was cancelled while
+        queued: the tile says why), or leave it to run, as a marimo cell's last line does.
+
+        The tiles are made here, in the caller's cell, not when the Task first runs: marimo opens a widget's comm
+        only inside a cell, and un-awaited, the Task first runs after the cell ended."""
         if self._closed:
             raise ConduitError("the gallery was closed: make a new Gallery")
         inputs.one_of("kind", kind, ("image", "video"))
@@ -87,10 +92,15 @@ class Gallery(anywidget.AnyWidget):
             raise ConfigurationError(f"prompts must be strings, got {wrong[0]!r:.80}")
         if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
             raise ConfigurationError(f"concurrency must be a whole number of at least 1, got {concurrency!r:.80}")
+        loop = runs.running_loop()
+        if loop is None:
+            raise ConduitError("generate_many() needs a running event loop: call it in a notebook cell")
         made = [
             GenerationWidget(p, kind=kind, client=self._client, auto_start=False, compact=True, **options)
             for p in prompts
         ]
+        for tile in made:  # a tile's first run is its auto start: in marimo it adopts a re-run's task (request_memo)
+            tile._adopt = request_memo.applies()
         first = len(self._tiles)
         indices = list(range(first, first + len(made)))
         self._tiles += made
@@ -99,8 +109,12 @@ class Gallery(anywidget.AnyWidget):
             tile.observe(self._on_tile_change, names=WATCHED)
         self.pictures = [*self.pictures, *[""] * len(made)]
         self._show_tiles()
-        slots = asyncio.Semaphore(concurrency)
+        job = loop.create_task(self._generate_tiles(indices, asyncio.Semaphore(concurrency)))
+        self._jobs.add(job)  # held: a Task nobody awaits is otherwise only weakly referenced by asyncio
+        job.add_done_callback(self._jobs.discard)
+        return job
 
+    async def _generate_tiles(self, indices: list[int], slots: asyncio.Semaphore) -> list[TaskResult | None]:
         async def run(index: int) -> TaskResult | None:
             async with slots:
                 self._queued.discard(index)

@@ -1,7 +1,9 @@
 """`GenerationWidget`: a generation task as a live notebook widget (anywidget), a thin view over the client.
 
 Everything that changes a trait runs on the kernel's event loop, never in a thread (ipykernel 7 broke
-thread-driven widget updates); nothing blocks a cell. Hub progress can arrive thousands of times a second,
+thread-driven widget updates); nothing blocks a cell. marimo (0.25) runs its loop between cells too (its control
+loop awaits the next request in an executor), so the same rule holds there; a task adopted from another visitor's
+loop is followed on its own loop and its updates handed back to this one (request_memo). Hub progress can arrive thousands of times a second,
 so updates reach the browser coalesced: at most one message per ``UPDATE_INTERVAL``, several traits at once,
 and the final state always exact. The API key is not a trait: it never reaches the browser or a saved notebook.
 """
@@ -18,7 +20,7 @@ from typing import Any, Final
 
 import traitlets
 
-from conduit_widget import details, front_end, runs, saving, static_copy
+from conduit_widget import details, front_end, request_memo, runs, saving, static_copy
 from conduit_widget.client import ConduitClient, ConduitError, ConfigurationError, RateLimitError, inputs
 from conduit_widget.client.models import TERMINAL, TaskResult, TaskUpdate
 from conduit_widget.client.task import Task, log_failure
@@ -94,6 +96,7 @@ class GenerationWidget(front_end.SyncedTraits):
         self._static_bundle: dict[str, Any] | None = None
         self._downloads = Downloads(self._get_client)  # the current result's media, fetched once
         self._loop = runs.running_loop()
+        self._adopt = auto_start and request_memo.applies()  # a marimo re-run is no request for a new picture
         self.on_msg(self._on_front_end_message)
         if self._loop is not None:
             self._spawn(self._prepare())
@@ -153,7 +156,7 @@ class GenerationWidget(front_end.SyncedTraits):
         task = self._task
         if task is None or task.done or self._loop is None:
             return runs.settled(None)
-        return self._spawn(task.cancel())
+        return self._spawn(request_memo.on_owner_loop(task, task.cancel))
 
     async def wait(self, timeout: float | None = None) -> TaskResult:
         """The result of the current generation, once it ends (and its result is on display). After `timeout`
@@ -230,33 +233,39 @@ class GenerationWidget(front_end.SyncedTraits):
 
     async def _generate(self) -> Task | None:
         client, run = await self._get_client(), self._inputs
+        # Only a first run adopts (request_memo): generate(), and the browser's Generate and Retry, make new ones.
+        adopt, self._adopt = self._adopt, False
         try:
-            if run.kind == "video":
-                # Whole seconds (_check_input saw to it), sent as an integer: a real Conduit refuses 4.0.
-                duration = inputs.video_seconds(run.duration) if run.duration else None
-                task = await client.generate_video(
-                    run.prompt, model=run.model or None, size=run.size or None, duration=duration, seed=run.seed
-                )
-            else:
-                task = await client.generate_image(
-                    run.prompt, model=run.model or None, size=run.size or None, n=run.n, seed=run.seed
-                )
+            create = functools.partial(self._create, client)
+            task = await request_memo.task_for(client.base_url, run, adopt, create, self._clock)
         except ConduitError as exc:
             with self.hold_sync():
                 self.status, self.error = "failed", exc.message
                 self.retryable = isinstance(exc, RateLimitError) or exc.status is None or (exc.status or 0) >= 500
                 self.message = ""
             return None
-        self._task = task
+        self._task, self._clock = task, request_memo.clock_of(task, self._clock)
         with self.hold_sync():
             self.task_id = task.id
             self.connection = client.connection_state(task.kind)
             self.backend = client.backend
-        self._unhook_task = task.on_update(self._on_update)
+        self._unhook_task = request_memo.follow(task, self._on_update)
         self._on_update(task.update)
-        result = await task.wait()
+        result = await request_memo.wait(task)
         await self._show_result(result)
         return task
+
+    async def _create(self, client: ConduitClient) -> Task:
+        run = self._inputs
+        if run.kind == "video":
+            # Whole seconds (_check_input saw to it), sent as an integer: a real Conduit refuses 4.0.
+            duration = inputs.video_seconds(run.duration) if run.duration else None
+            return await client.generate_video(
+                run.prompt, model=run.model or None, size=run.size or None, duration=duration, seed=run.seed
+            )
+        return await client.generate_image(
+            run.prompt, model=run.model or None, size=run.size or None, n=run.n, seed=run.seed
+        )
 
     def _on_update(self, update: TaskUpdate) -> None:
         self._clock.saw(update.status, time.time())
@@ -330,8 +339,9 @@ class GenerationWidget(front_end.SyncedTraits):
         if self._unhook_task is not None:
             self._unhook_task()
             self._unhook_task = None
-        if self._task is not None and not self._task.done and self._client is not None:
-            self._client.forget(self._task)
+        task = self._task
+        if task is not None and not task.done and self._client is not None and not request_memo.shared(task):
+            self._client.forget(task)
         if self._run is not None and not self._run.done():
             self._run.cancel()
 

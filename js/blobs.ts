@@ -1,7 +1,10 @@
 // blob: URLs for result bytes the kernel embedded (media, poster). The kernel
 // embeds when the browser may not reach the result's URLs. Each URL made here
 // is registered in `own`, the set the URL policy accepts blob: URLs from, and
-// revoked as soon as its bytes are replaced or the view goes away.
+// leaves it as soon as its bytes are replaced or the view goes away; the URL
+// itself is revoked REVOKE_DELAY_MS later. An element may still be loading it
+// then: marimo renders a view and throws it away at once, and revoking under
+// the first view's loading <img> failed it (ERR_FILE_NOT_FOUND in the console).
 import { allowedType, sniffType } from "./download";
 import type { Embedded, MediaRef } from "./media-plan";
 import { asStringArray } from "./traits";
@@ -29,6 +32,9 @@ function bytesOf(v: unknown): BlobPart | null {
   }
   return null;
 }
+
+/** How long a URL that left the view stays loadable: far longer than the load of an image from memory. */
+export const REVOKE_DELAY_MS = 10_000;
 
 export class BlobStore {
   /** Every live blob: URL this view created; handed to checkMediaUrl as ownBlobUrls. */
@@ -105,9 +111,16 @@ export class BlobStore {
   }
 
   private revoke(urls: readonly string[]): void {
-    for (const url of urls) {
-      URL.revokeObjectURL(url);
-      this.own.delete(url);
+    const leaving = [...urls];
+    for (const url of leaving) {
+      this.own.delete(url); // refused by the URL policy from now on
+    }
+    if (leaving.length > 0) {
+      setTimeout(() => {
+        for (const url of leaving) {
+          URL.revokeObjectURL(url);
+        }
+      }, REVOKE_DELAY_MS);
     }
   }
 }

@@ -1,5 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { REVOKE_DELAY_MS } from "../blobs";
 import { checkMediaUrl } from "../url-policy";
 import { bytes, keydown, mount, unmountAll } from "./harness";
 
@@ -195,15 +196,39 @@ describe("embedded media", () => {
     expect(links(root)).toEqual([[created[0], "conduit-3f2a9c1d-1.mp4"]]);
   });
 
-  it("revokes replaced blob: URLs, and all of them on cleanup", () => {
-    const { model, cleanup, root } = mount({ media: [bytes(1)], media_types: ["image/png"] });
-    const first = created[0];
-    model.kernel({ media: [bytes(2)], media_types: ["image/png"] });
-    expect(revoked).toEqual([first]);
-    expect(images(root)[0]?.getAttribute("src")).toBe(created[1]);
-    model.kernel({ poster: bytes(3), poster_type: "image/png" });
-    cleanup();
-    expect(revoked.sort()).toEqual([...created].sort());
+  it("revokes replaced blob: URLs, and all of them on cleanup, once nothing can still be loading them", () => {
+    vi.useFakeTimers();
+    try {
+      const { model, cleanup, root } = mount({ media: [bytes(1)], media_types: ["image/png"] });
+      const first = created[0];
+      model.kernel({ media: [bytes(2)], media_types: ["image/png"] });
+      expect(images(root)[0]?.getAttribute("src")).toBe(created[1]);
+      expect(revoked).toEqual([]); // an element may be loading it still
+      vi.advanceTimersByTime(REVOKE_DELAY_MS);
+      expect(revoked).toEqual([first]);
+      model.kernel({ poster: bytes(3), poster_type: "image/png" });
+      cleanup();
+      expect(revoked).toEqual([first]);
+      vi.advanceTimersByTime(REVOKE_DELAY_MS);
+      expect(revoked.sort()).toEqual([...created].sort());
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("a view thrown away at once leaves its image loadable for a while (marimo renders each view twice)", () => {
+    vi.useFakeTimers();
+    try {
+      const first = mount({ media: [bytes(1)], media_types: ["image/png"] });
+      const second = mount({ media: [bytes(1)], media_types: ["image/png"] });
+      first.cleanup();
+      expect(revoked).toEqual([]);
+      expect(images(second.root)[0]?.getAttribute("src")).toBe(created[1]);
+      vi.advanceTimersByTime(REVOKE_DELAY_MS);
+      expect(revoked).toEqual([created[0]]); // only the first view's own URL, never the second's
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("does not recreate blobs on unrelated updates", () => {
@@ -216,9 +241,15 @@ describe("embedded media", () => {
   it("falls back to the remote URLs when the kernel clears the media", () => {
     const { model, root } = mount({ image_url: A, media: [bytes(1)], media_types: ["image/png"] });
     expect(images(root)[0]?.getAttribute("src")).toBe(created[0]);
-    model.kernel({ media: [], media_types: [] });
-    expect(images(root)[0]?.getAttribute("src")).toBe(A);
-    expect(revoked).toEqual([created[0]]);
+    vi.useFakeTimers();
+    try {
+      model.kernel({ media: [], media_types: [] });
+      expect(images(root)[0]?.getAttribute("src")).toBe(A);
+      vi.advanceTimersByTime(REVOKE_DELAY_MS);
+      expect(revoked).toEqual([created[0]]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("refuses embedded bytes of a type that could carry script", () => {
