@@ -48,6 +48,7 @@ class Gallery(anywidget.AnyWidget):
             raise ConfigurationError(f"Gallery got unknown argument(s): {', '.join(unknown)}")
         super().__init__(columns=columns, static_id=uuid.uuid4().hex, **kwargs)
         self._client = client
+        self._owns_layout = "layout" not in kwargs  # a Layout passed in may be shared: not ours to close
         self._static_handles: list[Any] = []
         self._tiles: list[GenerationWidget] = []
         self._queued: set[int] = set()  # tiles waiting for a slot (by index)
@@ -143,7 +144,10 @@ class Gallery(anywidget.AnyWidget):
         tiles, self._tiles = self._tiles, []
         for tile in tiles:
             tile.close()
+        layout = self.layout if self._owns_layout else None
         super().close()
+        if layout is not None:  # ipywidgets closes a widget but not the Layout it made for it (see the widget's close)
+            layout.close()
 
     # -- the tiles -------------------------------------------------------------------------------
 
