@@ -14,11 +14,11 @@ import logging
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import traitlets
 
-from conduit_widget import front_end, runs, saving, static_copy
+from conduit_widget import front_end, recording, runs, saving, static_copy
 from conduit_widget.client import ConduitClient, ConduitError, ConfigurationError, RateLimitError, inputs
 from conduit_widget.client.models import TERMINAL, TaskResult, TaskUpdate
 from conduit_widget.client.task import Task, log_failure
@@ -45,12 +45,12 @@ class GenerationWidget(front_end.SyncedTraits):
         duration: float | None = None,
         auto_start: bool = True,
         client: ConduitClient | None = None,
-        embed_media: EmbedMedia = "auto",
+        embed_media: EmbedMedia | Literal["full"] = "auto",
         compact: bool = False,
         **kwargs: Any,
     ) -> None:
-        if embed_media not in (True, False, "auto"):
-            raise ConfigurationError(f"embed_media must be True, False or 'auto', got {embed_media!r}")
+        if embed_media not in (True, False, "auto", "full"):
+            raise ConfigurationError(f"embed_media must be True, False, 'auto' or 'full', got {embed_media!r}")
         unknown = sorted(name for name in kwargs if not self.has_trait(name))
         if unknown:  # a misspelt argument (modle=...) would otherwise be dropped with a DeprecationWarning
             raise ConfigurationError(f"GenerationWidget got unknown argument(s): {', '.join(unknown)}")
@@ -75,7 +75,8 @@ class GenerationWidget(front_end.SyncedTraits):
         self._client = client
         self._owns_layout = "layout" not in kwargs  # a Layout passed in may be shared: not ours to close
         self._closed = False
-        self._embed: EmbedMedia = embed_media
+        self._embed: EmbedMedia = True if embed_media == "full" else embed_media
+        self._media_in_saved_state = embed_media == "full"  # else a saved notebook holds the static copy's thumbnails
         self._task: Task | None = None
         self._run: asyncio.Task[Task | None] | None = None
         self._progress = Coalescer(self._show_progress, UPDATE_INTERVAL)
@@ -154,6 +155,7 @@ class GenerationWidget(front_end.SyncedTraits):
         # Again, from the caller's cell: a front end that only takes output from the running cell (nbclient,
         # nbval) drops what the background run sent on behalf of the cell that started it.
         self._publish_static_copy()
+        recording.record_now(self)
         return task.result
 
     async def save(self, path: saving.SavePath = None) -> list[Path]:
@@ -200,6 +202,12 @@ class GenerationWidget(front_end.SyncedTraits):
         if self._static_bundle is not None:
             for handle in self._static_handles:
                 handle.update(self._static_bundle, raw=True)
+
+    def _record_final_state(self) -> None:
+        # Every synced trait but the front-end module, so that the recorded model is the final one, not a mix; the
+        # media bytes only if asked for (the static copy holds their thumbnails), and the kernel answers no view of it.
+        self.send_state(front_end.recorded_traits(self.keys, with_media=self._media_in_saved_state))
+        self._publish_static_copy()
 
     # -- the run -------------------------------------------------------------------------------
 
@@ -282,6 +290,7 @@ class GenerationWidget(front_end.SyncedTraits):
             self.error = result.error or trouble or ("" if shown else refusals[0])
             self.retryable = result.is_retryable or result.status == "timedout"
         await self._write_static_copy(result)
+        recording.finished(self, self._record_final_state)
 
     # -- plumbing --------------------------------------------------------------------------------
 
