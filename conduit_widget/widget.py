@@ -303,7 +303,10 @@ class GenerationWidget(front_end.SyncedTraits):
         return front_end.problem_with(self.kind, self.prompt, self.n, self.size, self.duration)  # None: fine
 
     def _reset(self) -> None:
-        self._static_bundle = None
+        if self._static_bundle is not None:  # a copy of the last result would show beside the new run's progress
+            self._static_bundle = None
+            for handle in self._static_handles:
+                handle.update(static_copy.EMPTY, raw=True)
         self._downloads = Downloads(self._get_client)
         self.progress, self.message, self.error, self.retryable = 0, "", "", False
         self.eta_seconds, self.elapsed_seconds, self.started_at = None, 0.0, 0.0
