@@ -356,6 +356,8 @@ class GenerationWidget(front_end.SyncedTraits):
             self.generate()
         elif command == "cancel":
             self.cancel()
+        elif command == "hello":  # a view asks whether a kernel holds its model: one that is restored hears nothing
+            self.send({"type": "hello"})
         else:
             log.debug("ignoring a front-end message: %r", content)
 

@@ -8,6 +8,7 @@ import { createErrorPanel } from "./errors";
 import { createHeader } from "./header";
 import { createMediaView } from "./media";
 import { createProgress } from "./progress";
+import { type Presence, askForKernel } from "./restored";
 import { createStaticCopyHider } from "./static-copy";
 import { type TraitName, Traits, type WidgetModel } from "./traits";
 
@@ -29,10 +30,24 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
   const progress = createProgress(traits);
   const errors = createErrorPanel(traits, signal);
   const media = createMediaView(traits, errors.setMediaProblems, signal);
-  const staticCopy = createStaticCopyHider(() => traits.str("static_id"));
+  // Until a kernel answers, a final view hides the copy as a live one does; an earlier result shows it too.
+  let presence: Presence = "asking";
+  const staticCopy = createStaticCopyHider(
+    () => traits.str("static_id"),
+    () => (presence === "earlier" ? "earlier" : traits.status()),
+  );
+  const kernel = askForKernel(model, traits, [controls.editors, controls.actions], (state) => {
+    presence = state;
+    root.classList.toggle("cw-earlier", state === "earlier");
+    if (state === "earlier") {
+      progress.dispose(); // a clock counting for a run no kernel follows would say it still runs
+    }
+    staticCopy.check();
+  });
 
   root.append(
     header.el,
+    kernel.el,
     controls.caption,
     controls.editors,
     controls.actions,
@@ -88,7 +103,7 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
     [["models"], controls.updateModels],
     [["compact"], setCompact],
     [MEDIA, media.update],
-    [["static_id"], staticCopy.check],
+    [["static_id", "status"], staticCopy.check],
   ];
   const listeners: Array<[string, () => void]> = routes.flatMap(([names, fn]) =>
     names.map((name): [string, () => void] => [`change:${name}`, fn]),
@@ -110,6 +125,7 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
     dom.abort();
     progress.dispose();
     staticCopy.dispose();
+    kernel.dispose();
     media.dispose();
     root.remove();
   };
