@@ -118,6 +118,20 @@ def problem_with(kind: str, prompt: str, n: int, size: str, duration: float) -> 
     return None
 
 
+# What a page needs to load the widget at all: its model and view classes, and anywidget's module with our JS and CSS.
+FRONT_END_IDENTITY: Final = (
+    "_model_name",
+    "_model_module",
+    "_model_module_version",
+    "_view_name",
+    "_view_module",
+    "_view_module_version",
+    "_anywidget_id",
+    "_esm",
+    "_css",
+)
+
+
 class SyncedTraits(anywidget.AnyWidget):
     """The traits a GenerationWidget syncs with its front end (``js/traits.ts`` declares the same), and the
     front end itself. The widget's behaviour is in ``conduit_widget.widget``."""
@@ -155,3 +169,15 @@ class SyncedTraits(anywidget.AnyWidget):
     connection = traitlets.Unicode("connecting").tag(sync=True)
     backend = traitlets.Unicode("").tag(sync=True)
     static_id = traitlets.Unicode("").tag(sync=True)
+
+    def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict[str, Any]:
+        """The state, as ipywidgets' get_state. Its `drop_defaults` (the default of ipywidgets.embed) leaves out every
+        value equal to its trait's default, and for an anywidget those include its class, module, JS and CSS: the
+        embedded page said "Class null not found". Those are always kept."""
+        state: dict[str, Any] = super().get_state(key, drop_defaults=drop_defaults)
+        if drop_defaults:
+            asked = self.keys if key is None else ([key] if isinstance(key, str) else list(key))
+            state.update(
+                super().get_state([name for name in FRONT_END_IDENTITY if name in asked and name in self.keys])
+            )
+        return state
