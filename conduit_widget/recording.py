@@ -26,17 +26,18 @@ log = logging.getLogger(__name__)
 
 Record = Callable[[], None]  # sends the widget's final state (and its static copy) under the current parent
 
-_unrecorded: weakref.WeakKeyDictionary[Any, Record] = weakref.WeakKeyDictionary()
+# Each owner's record as a weak method: a strong one would hold its widget, the dictionary's weak key, for good.
+_unrecorded: weakref.WeakKeyDictionary[Any, weakref.WeakMethod[Record]] = weakref.WeakKeyDictionary()
 _hooked_shells: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def finished(owner: Any, record: Record) -> None:
-    """`owner` (a widget, a Gallery) has reached its final state: `record()` sends it again from the next cell an
-    executor runs. A later call for the same owner replaces the earlier one."""
+    """`owner` (a widget, a Gallery) has reached its final state: `record()`, a method of it, sends it again from
+    the next cell an executor runs. A later call for the same owner replaces the earlier one."""
     shell = _shell()
     if shell is None:
         return  # not in an IPython kernel: no notebook to record into
-    _unrecorded[owner] = record
+    _unrecorded[owner] = weakref.WeakMethod(record)
     if shell not in _hooked_shells:
         shell.events.register("pre_run_cell", _record_finished)
         shell.events.register("post_run_cell", _record_finished)
@@ -48,8 +49,6 @@ def record_now(owner: Any) -> None:
     record = _unrecorded.pop(owner, None)
     if record is not None and executed_by_executor():
         _run(record)
-    elif record is not None:
-        _unrecorded[owner] = record  # an interactive front end: nothing to do, and nothing to redo later
 
 
 def executed_by_executor() -> bool:
@@ -77,9 +76,12 @@ def _record_finished(*_args: Any) -> None:
     _unrecorded.clear()
 
 
-def _run(record: Record) -> None:
+def _run(record: weakref.WeakMethod[Record]) -> None:
+    method = record()
+    if method is None:
+        return  # its widget is gone
     try:
-        record()
+        method()
     except Exception:  # a closed widget, a comm gone: the cell the user runs must not fail for it
         log.debug("could not record a final state", exc_info=True)
 
