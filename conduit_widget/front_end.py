@@ -57,7 +57,9 @@ INPUTS: Final[dict[str, tuple[type, ...]]] = {
     "n": (int,),
     "duration": (int, float),
 }
-COMMANDS: Final = ("generate", "cancel", "retry")
+COMMANDS: Final = ("generate", "cancel", "retry", "hello")
+# The result's bytes: a saved notebook holds them only when the user asks (embed_media="full").
+MEDIA_BYTES: Final = ("media", "media_types", "poster", "poster_type")
 MAX_IMAGES: Final = 10  # images one widget asks for at most
 
 
@@ -71,6 +73,12 @@ def source(name: str) -> str | Path:
         return path
     text = path.read_text(encoding="utf-8")
     return text if "\n" in text else text + "\n"  # a one-line string ending in ".x" would be taken for a path
+
+
+def recorded_traits(names: list[str], *, with_media: bool) -> list[str]:
+    """Of a widget's synced traits, those its final state is recorded with: not the front-end module and
+    ipywidgets' own (unchanged since the widget was opened), nor the media bytes unless `with_media`."""
+    return [name for name in names if not name.startswith("_") and (with_media or name not in MEDIA_BYTES)]
 
 
 def screen(sync_data: Any) -> tuple[dict[str, Any], list[Any]]:
@@ -108,6 +116,20 @@ def problem_with(kind: str, prompt: str, n: int, size: str, duration: float) -> 
         except ConfigurationError as exc:
             return f"{exc.message} (or 0 for the server's default)."
     return None
+
+
+# What a page needs to load the widget at all: its model and view classes, and anywidget's module with our JS and CSS.
+FRONT_END_IDENTITY: Final = (
+    "_model_name",
+    "_model_module",
+    "_model_module_version",
+    "_view_name",
+    "_view_module",
+    "_view_module_version",
+    "_anywidget_id",
+    "_esm",
+    "_css",
+)
 
 
 class SyncedTraits(anywidget.AnyWidget):
@@ -150,3 +172,37 @@ class SyncedTraits(anywidget.AnyWidget):
     static_id = traitlets.Unicode("").tag(sync=True)
     # The parameter line of the finished run (conduit_widget.details): model, resolution, seed, task id, timings.
     details = traitlets.Dict().tag(sync=True)
+
+    def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict[str, Any]:
+        """The state, as ipywidgets' get_state. Its `drop_defaults` (the default of ipywidgets.embed) leaves out every
+        value equal to its trait's default, and for an anywidget those include its class, module, JS and CSS: the
+        embedded page said "Class null not found". Those are always kept."""
+        state: dict[str, Any] = super().get_state(key, drop_defaults=drop_defaults)
+        if drop_defaults:
+            asked = self.keys if key is None else ([key] if isinstance(key, str) else list(key))
+            state.update(
+                super().get_state([name for name in FRONT_END_IDENTITY if name in asked and name in self.keys])
+            )
+        return state
+
+    @traitlets.validate("n")
+    def _n_is_a_whole_number(self, proposal: Any) -> int:
+        value = proposal["value"]
+        if isinstance(value, bool):  # traitlets' Int takes True for 1, which the server would not
+            raise traitlets.TraitError(f"n must be a whole number of images, got {value!r}")
+        return int(value)
+
+    def set_state(self, sync_data: Any) -> None:
+        """What the browser writes: only the inputs it edits, each on its own. A value the kernel refuses (a
+        wrong type, a trait the browser does not own) is dropped with a DEBUG line and the kernel's value is
+        sent back, so that the two sides agree again; nothing raises out of the comm handler."""
+        taken, refused = screen(sync_data)
+        for name, value in taken.items():
+            try:
+                super().set_state({name: value})
+            except (traitlets.TraitError, TypeError, ValueError) as exc:
+                log.debug("ignoring %s=%.80r from the front end: %s", name, value, exc)
+                refused.append(name)
+        ours = [name for name in refused if isinstance(name, str) and name in self.keys]
+        if ours:
+            self.send_state(ours)

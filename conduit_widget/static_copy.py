@@ -27,6 +27,7 @@ from conduit_widget.url_policy import UnsafeUrl, check_media_url
 log = logging.getLogger(__name__)
 
 THUMBNAIL_SIDE: Final = 384
+EMPTY: Final = {"text/plain": "", "text/html": ""}  # the copy's placeholder: nothing to show (yet)
 
 
 def thumbnail(data: bytes) -> bytes | None:
@@ -52,9 +53,12 @@ def display_with_placeholder(widget: Any) -> Any:
 
     bundle = widget._repr_mimebundle_()
     data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})  # anywidget returns a pair
+    # Its repr at display time ("pending 0%") would be saved with the notebook and read, where no widget renders,
+    # as the state of the result; the copy below says what the result is.
+    data = {**data, "text/plain": f"{type(widget).__name__}: a live widget (its result is written below when done)"}
     display(data, metadata=metadata, raw=True)  # type: ignore[no-untyped-call]
     # Nothing visible until the result exists: then the handle's update() fills it in.
-    return display({"text/plain": "", "text/html": ""}, raw=True, display_id=True)  # type: ignore[no-untyped-call]
+    return display(EMPTY, raw=True, display_id=True)  # type: ignore[no-untyped-call]
 
 
 class Shown(NamedTuple):
@@ -125,7 +129,6 @@ def static_bundle(
         if not safe.startswith("data:"):
             links.append(f'<a href="{html.escape(safe)}" rel="noopener noreferrer">{html.escape(safe)}</a>')
     parts.append(f"<div>{html.escape(lines[0])}{'<br>' if links else ''}{'<br>'.join(links)}</div></div>")
-    bundle: dict[str, Any] = {"text/plain": "\n".join(lines), "text/html": "".join(parts)}
-    if thumbs:
-        bundle["image/jpeg"] = base64.b64encode(thumbs[0]).decode()
-    return bundle
+    # Each thumbnail once: in the HTML only. An image/jpeg beside it stored the first one a second time for front
+    # ends that show no HTML, and every notebook front end and viewer shows HTML.
+    return {"text/plain": "\n".join(lines), "text/html": "".join(parts)}

@@ -16,11 +16,11 @@ import logging
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import traitlets
 
-from conduit_widget import details, front_end, request_memo, runs, saving, static_copy
+from conduit_widget import details, front_end, recording, request_memo, runs, saving, static_copy
 from conduit_widget.client import ConduitClient, ConduitError, ConfigurationError, RateLimitError, inputs
 from conduit_widget.client.models import TERMINAL, TaskResult, TaskUpdate
 from conduit_widget.client.task import Task, log_failure
@@ -49,13 +49,13 @@ class GenerationWidget(front_end.SyncedTraits):
         seed: int | None = None,
         auto_start: bool = True,
         client: ConduitClient | None = None,
-        embed_media: EmbedMedia = "auto",
+        embed_media: EmbedMedia | Literal["full"] = "auto",
         compact: bool = False,
         editable: bool | None = None,
         **kwargs: Any,
     ) -> None:
-        if embed_media not in (True, False, "auto"):
-            raise ConfigurationError(f"embed_media must be True, False or 'auto', got {embed_media!r}")
+        if embed_media not in (True, False, "auto", "full"):
+            raise ConfigurationError(f"embed_media must be True, False, 'auto' or 'full', got {embed_media!r}")
         unknown = sorted(name for name in kwargs if not self.has_trait(name))
         if unknown:  # a misspelt argument (modle=...) would otherwise be dropped with a DeprecationWarning
             raise ConfigurationError(f"GenerationWidget got unknown argument(s): {', '.join(unknown)}")
@@ -84,7 +84,8 @@ class GenerationWidget(front_end.SyncedTraits):
         self._client = client
         self._owns_layout = "layout" not in kwargs  # a Layout passed in may be shared: not ours to close
         self._closed = False
-        self._embed: EmbedMedia = embed_media
+        self._embed: EmbedMedia = True if embed_media == "full" else embed_media
+        self._media_in_saved_state = embed_media == "full"  # else a saved notebook holds the static copy's thumbnails
         self._task: Task | None = None
         self._run: asyncio.Task[Task | None] | None = None
         self._inputs = RunInputs.of(self)  # the last run's own copy of its inputs (see run_inputs)
@@ -167,6 +168,7 @@ class GenerationWidget(front_end.SyncedTraits):
         # Again, from the caller's cell: a front end that only takes output from the running cell (nbclient,
         # nbval) drops what the background run sent on behalf of the cell that started it.
         self._publish_static_copy()
+        recording.record_now(self)
         return task.result
 
     async def save(self, path: saving.SavePath = None) -> list[Path]:
@@ -213,6 +215,12 @@ class GenerationWidget(front_end.SyncedTraits):
         if self._static_bundle is not None:
             for handle in self._static_handles:
                 handle.update(self._static_bundle, raw=True)
+
+    def _record_final_state(self) -> None:
+        # Every synced trait but the front-end module, so that the recorded model is the final one, not a mix; the
+        # media bytes only if asked for (the static copy holds their thumbnails), and the kernel answers no view of it.
+        self.send_state(front_end.recorded_traits(self.keys, with_media=self._media_in_saved_state))
+        self._publish_static_copy()
 
     # -- the run -------------------------------------------------------------------------------
 
@@ -309,6 +317,7 @@ class GenerationWidget(front_end.SyncedTraits):
                     result, self._inputs, self._task, self._client.rest.routes, held, self._clock
                 )
         await self._write_static_copy(result)
+        recording.finished(self, self._record_final_state)
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -321,7 +330,10 @@ class GenerationWidget(front_end.SyncedTraits):
         return front_end.problem_with(self.kind, self.prompt, self.n, self.size, self.duration)  # None: fine
 
     def _reset(self) -> None:
-        self._static_bundle = None
+        if self._static_bundle is not None:  # a copy of the last result would show beside the new run's progress
+            self._static_bundle = None
+            for handle in self._static_handles:
+                handle.update(static_copy.EMPTY, raw=True)
         self._downloads = Downloads(self._get_client)
         self.progress, self.message, self.error, self.retryable = 0, "", "", False
         self.eta_seconds, self.elapsed_seconds, self.started_at = None, 0.0, 0.0
@@ -345,34 +357,14 @@ class GenerationWidget(front_end.SyncedTraits):
         if self._run is not None and not self._run.done():
             self._run.cancel()
 
-    @traitlets.validate("n")
-    def _n_is_a_whole_number(self, proposal: Any) -> int:
-        value = proposal["value"]
-        if isinstance(value, bool):  # traitlets' Int takes True for 1, which the server would not
-            raise traitlets.TraitError(f"n must be a whole number of images, got {value!r}")
-        return int(value)
-
-    def set_state(self, sync_data: Any) -> None:
-        """What the browser writes: only the inputs it edits, each on its own. A value the kernel refuses (a
-        wrong type, a trait the browser does not own) is dropped with a DEBUG line and the kernel's value is
-        sent back, so that the two sides agree again; nothing raises out of the comm handler."""
-        taken, refused = front_end.screen(sync_data)
-        for name, value in taken.items():
-            try:
-                super().set_state({name: value})
-            except (traitlets.TraitError, TypeError, ValueError) as exc:
-                log.debug("ignoring %s=%.80r from the front end: %s", name, value, exc)
-                refused.append(name)
-        ours = [name for name in refused if isinstance(name, str) and name in self.keys]
-        if ours:
-            self.send_state(ours)
-
     def _on_front_end_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         command = content.get("type") if isinstance(content, dict) else None
         if command in ("generate", "retry"):
             self.generate()
         elif command == "cancel":
             self.cancel()
+        elif command == "hello":  # a view asks whether a kernel holds its model: one that is restored hears nothing
+            self.send({"type": "hello"})
         else:
             log.debug("ignoring a front-end message: %r", content)
 

@@ -2,11 +2,21 @@
 // the widget for front ends without widgets; where this view renders, it would
 // show the result twice. The copy may be written (or rewritten, through a
 // display handle) after the view renders, hence the observer.
+// Only while the view shows a final status: a model saved before its run ended
+// (pending, 0 %) shows no result, so the copy is the only one the reader gets.
+// A live re-run does not show an old copy: the kernel empties it first.
 
 const ATTR = "data-conduit-static";
 
-/** Hides every element whose data-conduit-static equals `id`; returns how many it hid. */
-export function hideStaticCopies(doc: Document, id: string): number {
+const FINAL = new Set(["completed", "failed", "cancelled", "timedout"]);
+
+/** Whether a status is a task's last one (conduit_widget.client.models.TERMINAL). */
+export function isFinal(status: string): boolean {
+  return FINAL.has(status);
+}
+
+/** Hides (or shows again, `hide` false) every element whose data-conduit-static equals `id`; returns how many. */
+export function hideStaticCopies(doc: Document, id: string, hide = true): number {
   if (id === "") {
     return 0;
   }
@@ -14,8 +24,8 @@ export function hideStaticCopies(doc: Document, id: string): number {
   // Compared as an attribute value, never put into a selector, so no id can change the query.
   for (const node of doc.querySelectorAll<HTMLElement>(`[${ATTR}]`)) {
     if (node.getAttribute(ATTR) === id) {
-      node.hidden = true;
-      node.style.display = "none";
+      node.hidden = hide;
+      node.style.display = hide ? "none" : "";
       count += 1;
     }
   }
@@ -30,16 +40,20 @@ function mayHoldCopy(node: Node): boolean {
 }
 
 export interface StaticCopyHider {
-  /** Checks again, for the current id (call when static_id changes). */
+  /** Checks again, for the current id and status (call when static_id or status changes). */
   check(): void;
   dispose(): void;
 }
 
 const LATE_CHECK_MS = 300;
 
-export function createStaticCopyHider(getId: () => string, doc: Document = document): StaticCopyHider {
+export function createStaticCopyHider(
+  getId: () => string,
+  getStatus: () => string,
+  doc: Document = document,
+): StaticCopyHider {
   const check = (): void => {
-    hideStaticCopies(doc, getId());
+    hideStaticCopies(doc, getId(), isFinal(getStatus()));
   };
   const observer =
     typeof MutationObserver === "function" && doc.body

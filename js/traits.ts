@@ -54,7 +54,7 @@ export type TraitName = keyof WidgetModel;
 export const INPUTS = ["prompt", "kind", "model", "size", "n", "duration"] as const;
 export type InputName = (typeof INPUTS)[number];
 export type Model = AnyModel<WidgetModel>;
-export type Command = "generate" | "cancel" | "retry";
+export type Command = "generate" | "cancel" | "retry" | "hello";
 
 /** Statuses during which a task is in flight (Generate off, Cancel on, clock ticking): every status but the
  * terminal ones (conduit_widget.protocol.TERMINAL_STATUSES). */

@@ -11,6 +11,7 @@ import { createHeader } from "./header";
 import { createMediaView } from "./media";
 import { installNotebookKeys } from "./notebook-keys";
 import { createProgress } from "./progress";
+import { type Presence, askForKernel } from "./restored";
 import { createStaticCopyHider } from "./static-copy";
 import { type TraitName, Traits, type WidgetModel } from "./traits";
 
@@ -33,8 +34,6 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
   const errors = createErrorPanel(traits, signal);
   const media = createMediaView(traits, errors.setMediaProblems, signal);
   const details = createDetails(traits, signal);
-  const staticCopy = createStaticCopyHider(() => traits.str("static_id"));
-
   const editor = createEditorToggle(
     traits,
     controls.setCompact,
@@ -44,7 +43,23 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
   // One row for the status, the prompt (while the editor is closed), the connection and the buttons.
   const top = h("div", "cw-top");
   top.append(header.el, controls.caption, editor.button, controls.actions);
-  root.append(top, controls.editors, progress.el, errors.el, media.el, details.el);
+
+  // Until a kernel answers, a final view hides the copy as a live one does; an earlier result shows it too.
+  let presence: Presence = "asking";
+  const staticCopy = createStaticCopyHider(
+    () => traits.str("static_id"),
+    () => (presence === "earlier" ? "earlier" : traits.status()),
+  );
+  const kernel = askForKernel(model, () => traits.send("hello"), [top, controls.editors, errors.el], (state) => {
+    presence = state;
+    root.classList.toggle("cw-earlier", state === "earlier");
+    if (state === "earlier") {
+      progress.dispose(); // a clock counting for a run no kernel follows would say it still runs
+    }
+    staticCopy.check();
+  });
+
+  root.append(top, kernel.el, controls.editors, progress.el, errors.el, media.el, details.el);
   el.append(root);
   installNotebookKeys(root, signal);
 
@@ -81,7 +96,7 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
     [["models"], controls.updateModels],
     [["compact", "editable"], setCompact],
     [MEDIA, media.update],
-    [["static_id"], staticCopy.check],
+    [["static_id", "status"], staticCopy.check],
     [["details"], details.update],
   ];
   const listeners: Array<[string, () => void]> = routes.flatMap(([names, fn]) =>
@@ -104,6 +119,7 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
     dom.abort();
     progress.dispose();
     staticCopy.dispose();
+    kernel.dispose();
     media.dispose();
     root.remove();
   };

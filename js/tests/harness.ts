@@ -27,11 +27,15 @@ Element.prototype.insertAdjacentHTML = () => {
 export class FakeModel {
   readonly handlers = new Map<string, Set<Handler>>();
   readonly sent: unknown[] = [];
+  hellos = 0;
   /** Trait values at each save_changes, to check what was pushed to the kernel. */
   readonly saved: Array<Partial<WidgetModel>> = [];
   private dirty: Partial<WidgetModel> = {};
 
-  constructor(private state: WidgetModel) {}
+  constructor(
+    private state: WidgetModel,
+    readonly kernelAnswers = true,
+  ) {}
 
   get<K extends keyof WidgetModel>(key: K): WidgetModel[K] {
     return this.state[key];
@@ -69,7 +73,17 @@ export class FakeModel {
     this.dirty = {};
   }
   send(content: unknown): void {
-    this.sent.push(content);
+    if ((content as { type?: unknown })?.type !== "hello") {
+      this.sent.push(content);
+      return;
+    }
+    // Kept apart from the commands: a kernel answers a view's hello (restored.ts); a restored model's kernel does not.
+    this.hellos += 1;
+    if (this.kernelAnswers) {
+      for (const fn of this.handlers.get("msg:custom") ?? []) {
+        fn({ type: "hello" }, []);
+      }
+    }
   }
 }
 
@@ -116,8 +130,9 @@ export function unmountAll(): void {
   document.body.replaceChildren();
 }
 
-export function mount(overrides: Partial<WidgetModel> = {}) {
-  const model = new FakeModel({ ...BASE, ...overrides });
+/** `kernel: false` mounts a view restored from saved state: nothing answers its hello. */
+export function mount(overrides: Partial<WidgetModel> = {}, { kernel = true } = {}) {
+  const model = new FakeModel({ ...BASE, ...overrides }, kernel);
   const el = document.createElement("div");
   document.body.append(el);
   const props = { model, el, signal: new AbortController().signal, host: {}, experimental: {} };

@@ -21,14 +21,14 @@ describe("static copy hider", () => {
     const mine = staticCopy("abc123");
     const other = staticCopy("zzz999");
     document.body.append(mine, other);
-    mount({ static_id: "abc123" });
+    mount({ static_id: "abc123", status: "completed" });
     expect(mine.hidden).toBe(true);
     expect(mine.style.display).toBe("none");
     expect(other.hidden).toBe(false);
   });
 
   it("hides a copy added after render (observer)", async () => {
-    const { cleanup } = mount({ static_id: "abc123" });
+    const { cleanup } = mount({ static_id: "abc123", status: "completed" });
     const late = staticCopy("abc123");
     const wrapper = document.createElement("div");
     wrapper.append(late);
@@ -42,7 +42,7 @@ describe("static copy hider", () => {
     vi.useFakeTimers();
     vi.stubGlobal("MutationObserver", undefined);
     try {
-      const { cleanup } = mount({ static_id: "abc123" });
+      const { cleanup } = mount({ static_id: "abc123", status: "completed" });
       const late = staticCopy("abc123");
       document.body.append(late);
       expect(late.hidden).toBe(false);
@@ -57,14 +57,27 @@ describe("static copy hider", () => {
   it("re-checks when static_id changes", () => {
     const copy = staticCopy("second");
     document.body.append(copy);
-    const { model } = mount({ static_id: "first" });
+    const { model } = mount({ static_id: "first", status: "completed" });
     expect(copy.hidden).toBe(false);
     model.kernel({ static_id: "second" });
     expect(copy.hidden).toBe(true);
   });
 
+  it("leaves the copy visible while the saved status is not final, and hides it once it is", () => {
+    const copy = staticCopy("abc123");
+    document.body.append(copy);
+    // A model recorded before its run ended: it shows no result, the copy is the reader's only one.
+    const { model } = mount({ static_id: "abc123", status: "pending", progress: 0 });
+    expect(copy.hidden).toBe(false);
+    expect(copy.style.display).toBe("");
+    model.kernel({ status: "completed" });
+    expect(copy.hidden).toBe(true);
+    model.kernel({ status: "processing" });
+    expect(copy.hidden).toBe(false);
+  });
+
   it("stops observing on cleanup", async () => {
-    const { cleanup } = mount({ static_id: "abc123" });
+    const { cleanup } = mount({ static_id: "abc123", status: "completed" });
     cleanup();
     const late = staticCopy("abc123");
     document.body.append(late);

@@ -91,3 +91,24 @@ def test_sizes_limits_and_lengths_are_the_kernels() -> None:
     assert images is not None and int(images[1]) == front_end.MAX_IMAGES
     duration = re.search(r"export const MAX_DURATION = (\d+);", CONTROLS_TS)
     assert duration is not None and int(duration[1]) == protocol.VIDEO_SECONDS[1]
+
+
+def test_embedding_with_ipywidgets_defaults_keeps_what_the_page_needs_to_load_the_widget():
+    from ipywidgets.embed import embed_data
+
+    widget = GenerationWidget("a red fox", auto_start=False)
+    try:
+        [saved] = [
+            s for key, s in embed_data(views=[widget])["manager_state"]["state"].items() if key == widget.model_id
+        ]
+    finally:
+        widget.close()
+    state = saved["state"]
+    # drop_defaults (embed's default) left these out, and the page said "Class null not found".
+    assert {name: state.get(name) for name in ("_model_name", "_model_module", "_view_name")} == {
+        "_model_name": "AnyModel",
+        "_model_module": "anywidget",
+        "_view_name": "AnyView",
+    }
+    assert state["_esm"] == front_end.SyncedTraits._esm and state["_css"]
+    assert "status" not in state, "a default value is still dropped"
