@@ -16,7 +16,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from conduit_widget import front_end, gallery_tiles, request_memo, runs, static_copy
+from conduit_widget import front_end, gallery_tiles, recording, request_memo, runs, static_copy
 from conduit_widget.client import ConduitClient, ConduitError, ConfigurationError, inputs
 from conduit_widget.client.models import TaskResult, TaskUpdate
 from conduit_widget.coalesce import Coalescer
@@ -107,6 +107,7 @@ class Gallery(anywidget.AnyWidget):
         self._tiles += made
         self._queued.update(indices)
         for tile in made:
+            gallery_tiles.keep_media_in_the_kernel(tile)
             tile.observe(self._on_tile_change, names=WATCHED)
         self.pictures = [*self.pictures, *[""] * len(made)]
         self._show_tiles()
@@ -219,6 +220,8 @@ class Gallery(anywidget.AnyWidget):
             self._cancel(index)
         elif command == "retry":
             self._retry(index)
+        elif command == "hello":  # a view asks whether a kernel holds its model (js/restored.ts)
+            self.send({"type": "hello"})
 
     # -- display: the gallery, and its static copy next to it ----------------------------------
 
@@ -226,15 +229,29 @@ class Gallery(anywidget.AnyWidget):
         self._static_handles.append(static_copy.display_with_placeholder(self))
 
     def _write_static_copy(self) -> None:
+        combined = self._combined_copy()
+        if combined is None or not self._static_handles:
+            return
+        for handle in self._static_handles:
+            handle.update(combined, raw=True)
+        recording.finished(self, self._record_final_state)
+
+    def _combined_copy(self) -> dict[str, Any] | None:
         # Each tile made its own copy when it finished (thumbnails fetched if need be): combine those.
         bundles = [tile.static_copy for tile in self._tiles if tile.static_copy is not None]
-        if not bundles or not self._static_handles:
-            return
-        combined = {
+        if not bundles:
+            return None
+        return {
             "text/plain": "\n".join(b["text/plain"] for b in bundles),
             "text/html": f'<div data-conduit-static="{self.static_id}" style="display:flex;flex-wrap:wrap;gap:8px">'
             + "".join(b["text/html"] for b in bundles)
             + "</div>",
         }
-        for handle in self._static_handles:
+
+    def _record_final_state(self) -> None:
+        # Under the cell an executor is running (see recording): the tiles, pictures and header as they ended, and
+        # the copy. The tiles' own widgets record themselves.
+        self.send_state([name for name in self.keys if not name.startswith("_")])
+        combined = self._combined_copy()
+        for handle in self._static_handles if combined is not None else ():
             handle.update(combined, raw=True)

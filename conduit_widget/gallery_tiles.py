@@ -19,6 +19,16 @@ QUEUED: Final = "queued"  # not a server status: the tile waits for a free slot
 ERROR_CHARACTERS: Final = 140  # a tile says why in a line or two; the whole message is in the widget's `error`
 
 
+KERNEL_ONLY: Final = ("media", "poster")  # a tile's result bytes: the Gallery sends its small picture instead
+
+
+def keep_media_in_the_kernel(tile: GenerationWidget) -> None:
+    """A tile is never displayed, so its full media (for `save()` and the Gallery's picture) stay in the kernel:
+    synced, they went to the browser for nothing and into a saved notebook's widget state (130 kB of PNGs for the
+    quickstart's three tiles). ipywidgets syncs the traits named in the instance's ``keys``."""
+    tile.keys = [name for name in tile.keys if name not in KERNEL_ONLY]
+
+
 def short(text: str, limit: int = ERROR_CHARACTERS) -> str:
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 1] + "…"

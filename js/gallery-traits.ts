@@ -25,7 +25,7 @@ export type GalleryModel = {
   static_id: string;
 };
 
-export type GalleryCommand = "cancel_all" | "cancel" | "retry";
+export type GalleryCommand = "cancel_all" | "cancel" | "retry" | "hello";
 
 /** The tile states in `v`, each field read with a fallback. */
 export function readTiles(v: unknown): TileState[] {

@@ -4,6 +4,7 @@
 // and on keyboard focus. A tile's click or Enter opens the lightbox over the page.
 import type { AnyWidget, RenderProps } from "@anywidget/types";
 import { button, h, setHidden, setPrefixedClass, setText } from "./dom";
+import { type Presence, askForKernel } from "./restored";
 import {
   canCancel,
   type GalleryCommand,
@@ -14,7 +15,7 @@ import {
   type TileState,
 } from "./gallery-traits";
 import { type LightboxItem, openLightbox } from "./lightbox";
-import { createStaticCopyHider } from "./static-copy";
+import { createStaticCopyHider, isFinal } from "./static-copy";
 import { asNumber, asString, asStringArray, classSuffix } from "./traits";
 
 export type { GalleryModel } from "./gallery-traits";
@@ -165,19 +166,39 @@ function render({ model, el }: RenderProps<GalleryModel>): () => void {
     });
   };
 
-  const staticCopy = createStaticCopyHider(() => asString(model.get("static_id")));
+  // The copy is hidden only while this view shows a finished set that a kernel holds: a gallery saved part-way,
+  // or restored with no kernel behind it (restored.ts), leaves it visible, as a widget does.
+  let presence: Presence = "asking";
+  const setStatus = (): string => {
+    if (presence === "earlier") {
+      return "earlier";
+    }
+    return tiles.length > 0 && tiles.every((t) => isFinal(t.status) || t.status === "invalid") ? "completed" : "processing";
+  };
+  const staticCopy = createStaticCopyHider(() => asString(model.get("static_id")), setStatus);
+  const kernel = askForKernel(model, () => send("hello"), [header, grid], (state) => {
+    presence = state;
+    root.classList.toggle("cg-earlier", state === "earlier");
+    staticCopy.check();
+  });
+  header.after(kernel.el);
   const names = ["tiles", "pictures", "columns", "connection", "backend"] as const;
   for (const name of names) {
     model.on(`change:${name}`, update);
   }
   model.on("change:static_id", staticCopy.check);
+  model.on("change:tiles", staticCopy.check);
   update();
+  staticCopy.check(); // with the tiles read: a kernel may have answered before they were
+
   return () => {
     for (const name of names) {
       model.off(`change:${name}`, update);
     }
     model.off("change:static_id", staticCopy.check);
+    model.off("change:tiles", staticCopy.check);
     staticCopy.dispose();
+    kernel.dispose();
     dom.abort();
   };
 }

@@ -76,3 +76,28 @@ def test_an_interactive_front_end_is_not_sent_the_final_state_again(conduit):
     finally:
         kernel.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+def test_an_executor_records_a_gallery_no_cell_awaits_and_no_tile_saves_its_full_media(conduit, monkeypatch):
+    monkeypatch.setenv("CONDUIT_BASE_URL", conduit.base_url)
+    monkeypatch.setenv("CONDUIT_API_KEY", conduit.api_key)
+    cells = [
+        "from conduit_widget import Gallery\ng = Gallery(columns=2)\ng",
+        "job = g.generate_many(['a cat', 'a dog'], size='96x64')",  # left to run, as a marimo cell leaves it
+        LATER,
+        LATER,
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(
+        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": os.getcwd()}}
+    ).execute()
+
+    state = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    [gallery] = [m for m in state.values() if "tiles" in m["state"]]
+    assert [t["status"] for t in gallery["state"]["tiles"]] == ["completed", "completed"]
+    assert all(p.startswith("data:image/jpeg;base64,") for p in gallery["state"]["pictures"])
+    tiles = [m for m in state.values() if "static_id" in m["state"] and "tiles" not in m["state"]]
+    assert len(tiles) == 2 and all(m["state"]["status"] == "completed" for m in tiles)
+    assert not [b for m in tiles for b in m.get("buffers", []) if b.get("data")], "a tile's full media were saved"
+    copies = [o for o in notebook.cells[0].outputs if "data-conduit-static" in o.get("data", {}).get("text/html", "")]
+    assert len(copies) == 1 and copies[0]["data"]["text/html"].count("data:image/jpeg;base64,") == 2
