@@ -1,5 +1,5 @@
 // Bundles widget.ts and gallery.ts into ../conduit_widget/static/widget.js and
-// gallery.js (ESM, minified) and copies their CSS next to them. `node build.mjs --watch` rebuilds on change
+// gallery.js (ESM, minified) and their CSS (minified) next to them. `node build.mjs --watch` rebuilds on change
 // (pair it with ANYWIDGET_HMR=1 on the Python side).
 import { copyFile, mkdir } from "node:fs/promises";
 import { watch } from "node:fs";
@@ -26,10 +26,16 @@ const options = {
   logLevel: "info",
 };
 
+// Minified outside watch mode: every widget model in a notebook saved with its widget state carries its own
+// copy of the stylesheet, as of the module.
 async function copyCss() {
   await mkdir(outDir, { recursive: true });
   for (const name of cssNames) {
-    await copyFile(join(here, name), join(outDir, name));
+    if (isWatch) {
+      await copyFile(join(here, name), join(outDir, name));
+    } else {
+      await esbuild.build({ entryPoints: [join(here, name)], outfile: join(outDir, name), minify: true, logLevel: "warning" });
+    }
   }
 }
 

@@ -23,9 +23,10 @@ from tests.notebooks.executing import QUICKSTART, execute, nbconvert
 from tests.notebooks.test_executed_quickstart import JPEG_PAYLOAD
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-RESULTS = 5  # the quickstart's fox, waves and the gallery's three tiles: one static copy each
+RESULTS = 5  # thumbnails in the static copies: the quickstart's fox, waves' poster and the gallery's three tiles
+WIDGETS = 2  # the fox and the waves; the gallery is one view of its own (its tiles' widgets are never displayed)
 EARLIER_WAIT = 10  # seconds: a view waits 3 s for a kernel's answer before it says it shows an earlier result
-# The quickstart as JupyterLab saved it after a run weighed about 70 kB when this was set (the README has the
+# The quickstart as JupyterLab saved it after a run weighed about 81 kB when this was set (the README has the
 # figure): each thumbnail once, no widget state (JupyterLab's saveState is off by default).
 LAB_SAVED_BUDGET = 120_000
 
@@ -33,12 +34,16 @@ LAB_SAVED_BUDGET = 120_000
 # copy's data attribute, so the thumbnails are found as what they are: JPEGs outside any widget), and every widget
 # that renders says it shows an earlier result: no pending clock.
 _RESULTS_SHOWN = """(count) => {
-  const thumbs = [...document.querySelectorAll('img[src^="data:image/jpeg"]')].filter((img) => !img.closest(".conduit-widget"));
+  const views = ".conduit-widget, .conduit-gallery";
+  const thumbs = [...document.querySelectorAll('img[src^="data:image/jpeg"]')].filter((img) => !img.closest(views));
   const shown = thumbs.filter((img) => img.offsetParent !== null && img.complete && img.naturalWidth > 0);
   const widgets = [...document.querySelectorAll(".conduit-widget")];
-  const settled = widgets.every((w) => w.classList.contains("cw-earlier"));
+  const galleries = [...document.querySelectorAll(".conduit-gallery")];
+  const settled = widgets.every((w) => w.classList.contains("cw-earlier"))
+    && galleries.every((g) => g.classList.contains("cg-earlier"));
   const statuses = widgets.map((w) => w.querySelector(".cw-status").textContent.trim().toLowerCase());
-  return shown.length === count && thumbs.length === count && settled && { widgets: widgets.length, statuses };
+  return shown.length === count && thumbs.length === count && settled
+    && { widgets: widgets.length, galleries: galleries.length, statuses };
 }"""
 
 
@@ -101,9 +106,11 @@ def test_the_executed_quickstart_opened_in_jupyterlab_shows_every_result(lab, la
         subprocess.run(trust, cwd=lab.root, env=lab_isolation.env, check=True, capture_output=True)
     open_notebook(lab.page, lab.server.page_url("executed.ipynb"), "executed.ipynb")  # a new kernel, never run
     if trusted:
-        lab.page.locator(".conduit-widget").nth(RESULTS - 1).wait_for(state="attached")
+        lab.page.locator(".conduit-widget").nth(WIDGETS - 1).wait_for(state="attached")
+        lab.page.locator(".conduit-gallery").wait_for(state="attached")
     shown = wait_results_shown(lab.page)
-    assert shown["statuses"] == ["completed"] * (RESULTS if trusted else 0), shown
+    assert shown["statuses"] == ["completed"] * (WIDGETS if trusted else 0), shown
+    assert shown["galleries"] == (1 if trusted else 0), shown
     assert "pending" not in lab.page.locator(".jp-Notebook").inner_text().lower(), "a stale repr says pending"
 
 
@@ -122,9 +129,11 @@ def test_the_executed_quickstart_exported_to_html_shows_every_result(page, execu
     assert f'"{WIDGET_STATE}"' in exported.read_text(encoding="utf-8"), "the export holds no widget state"
     serve_cdn_from(page, cdn_packages, console)
     page.goto(exported.as_uri())
-    page.locator(".conduit-widget").nth(RESULTS - 1).wait_for(state="attached")
+    page.locator(".conduit-widget").nth(WIDGETS - 1).wait_for(state="attached")
+    page.locator(".conduit-gallery").wait_for(state="attached")
     shown = wait_results_shown(page)
-    assert shown["statuses"] == ["completed"] * RESULTS, "the HTML manager rendered every widget, final"
+    assert shown["statuses"] == ["completed"] * WIDGETS, "the HTML manager rendered every widget, final"
+    assert shown["galleries"] == 1, shown
     first = page.locator(".conduit-widget").first
     first.scroll_into_view_if_needed()
     screenshot(page.locator(".jp-Cell").filter(has=first).first, "saved-html-earlier-result--widget")
@@ -172,7 +181,7 @@ def test_the_quickstart_saved_by_jupyterlab_after_a_run_stores_each_image_once(l
             text = json.dumps(output.get("data", {}))
             payloads = JPEG_PAYLOAD.findall(text)
             assert len(payloads) == len(set(payloads)), "an image stored twice in one output"
-            copies += text.count("data-conduit-static")
+            copies += len(payloads) if "data-conduit-static" in text else 0
     assert copies == RESULTS
     assert WIDGET_STATE not in json.dumps(notebook["metadata"]), "JupyterLab saved widget state: not its default"
     size = saved.stat().st_size
