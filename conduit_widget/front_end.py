@@ -165,6 +165,8 @@ class SyncedTraits(anywidget.AnyWidget):
     media_types = traitlets.List(traitlets.Unicode()).tag(sync=True)
     poster = traitlets.Bytes(b"").tag(sync=True)
     poster_type = traitlets.Unicode("").tag(sync=True)
+    # media and poster hold small JPEG previews; live views get the full bytes by message (media_channel).
+    media_is_preview = traitlets.Bool(False).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
     retryable = traitlets.Bool(False).tag(sync=True)
     connection = traitlets.Unicode("connecting").tag(sync=True)

@@ -54,11 +54,18 @@ def state_of(tile: GenerationWidget, queued: bool) -> dict[str, Any]:
 async def picture_of(tile: GenerationWidget) -> str:
     """A data URL of a small JPEG of the tile's result (its first image, or a video's poster); "" when there is
     none to make (the tile then shows its full URL, if the policy let one through, or its status)."""
+    # The previews are thumbnails already (media_channel); with embed_media="full" there are none: made from the full.
+    previews, full = tile._media.previews, tile._media.full
+    if previews.media or previews.poster:
+        return (
+            "data:image/jpeg;base64,"
+            + base64.b64encode(previews.media[0] if previews.media else previews.poster).decode()
+        )
     data = b""
-    if tile.media and tile.media_types and tile.media_types[0].startswith("image/"):
-        data = bytes(tile.media[0])
-    elif tile.poster:
-        data = bytes(tile.poster)
+    if full.media and full.types and full.types[0].startswith("image/"):
+        data = full.media[0]
+    elif full.poster:
+        data = full.poster
     if not data:
         return tile.image_url
     # Decoding takes a while: off the event loop, as the static copy does.

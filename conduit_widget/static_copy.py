@@ -62,11 +62,13 @@ def display_with_placeholder(widget: Any) -> Any:
 
 
 class Shown(NamedTuple):
-    """What the widget already holds of a result: embedded media, their MIME types, a video's poster."""
+    """What the widget already holds of a result: embedded media, their MIME types, a video's poster; `thumbnails`
+    when those are its previews (media_channel), thumbnails already."""
 
     media: list[bytes]
     types: list[str]
     poster: bytes
+    thumbnails: bool = False
 
 
 async def pictures_of(
@@ -92,6 +94,8 @@ async def static_copy_of(
 ) -> dict[str, Any]:
     """The display bundle of a finished result's static copy, its thumbnails made off the event loop."""
     pictures, missing = await pictures_of(result, shown, fetch)
+    if shown.thumbnails:  # made once, for the traits and this copy alike
+        return static_bundle(result, prompt, pictures, static_id, missing)
     decodable = []
     for picture in pictures:
         problem = picture_problem(picture)  # from the header alone: quick, before anything is decoded

@@ -20,7 +20,7 @@ from typing import Any, Final, Literal
 
 import traitlets
 
-from conduit_widget import details, front_end, recording, request_memo, runs, saving, static_copy
+from conduit_widget import details, front_end, media_channel, recording, request_memo, runs, saving, static_copy
 from conduit_widget.client import ConduitClient, ConduitError, ConfigurationError, RateLimitError, inputs
 from conduit_widget.client.models import TERMINAL, TaskResult, TaskUpdate
 from conduit_widget.client.task import Task, log_failure
@@ -96,6 +96,7 @@ class GenerationWidget(front_end.SyncedTraits):
         self._static_handles: list[Any] = []
         self._static_bundle: dict[str, Any] | None = None
         self._downloads = Downloads(self._get_client)  # the current result's media, fetched once
+        self._media = media_channel.MediaChannel(self)  # its full bytes: the traits hold previews (media_channel)
         self._loop = runs.running_loop()
         self._adopt = auto_start and request_memo.applies()  # a marimo re-run is no request for a new picture
         self.on_msg(self._on_front_end_message)
@@ -174,12 +175,13 @@ class GenerationWidget(front_end.SyncedTraits):
     async def save(self, path: saving.SavePath = None) -> list[Path]:
         """Write the result to `path`: a file (several images get -1, -2... before the extension), or a folder
         (a path ending in "/" or naming one) for files named after the prompt. The files written."""
-        held = (list(self.media), list(self.media_types))
+        held = (list(self._media.full.media), list(self._media.full.types))
         return await saving.save_result(path, self._inputs.prompt, self.result, held, self._downloads.fetch_whole)
 
     def save_now(self, path: saving.SavePath = None) -> list[Path]:
         """`save` for code that cannot await: writes the media the widget holds; refuses if they need downloading."""
-        return saving.save_held(path, self._inputs.prompt, self.result, (list(self.media), list(self.media_types)))
+        held = (list(self._media.full.media), list(self._media.full.types))
+        return saving.save_held(path, self._inputs.prompt, self.result, held)
 
     def close(self) -> None:
         """Close the widget: stop following its task (it goes on on the server) and let go of listeners."""
@@ -205,7 +207,10 @@ class GenerationWidget(front_end.SyncedTraits):
         self._publish_static_copy()  # shown again after it finished: the copy is there from the start
 
     async def _write_static_copy(self, result: TaskResult) -> None:
-        shown = static_copy.Shown(list(self.media), list(self.media_types), bytes(self.poster))
+        previews, full = self._media.previews, self._media.full  # the previews are its thumbnails, made once
+        shown = (
+            static_copy.Shown(*previews[:3], True) if previews != media_channel.NONE else static_copy.Shown(*full[:3])
+        )
         self._static_bundle = await static_copy.static_copy_of(
             result, self._inputs.prompt, shown, self._downloads.fetch, self.static_id
         )
@@ -293,6 +298,9 @@ class GenerationWidget(front_end.SyncedTraits):
         safe, refusals = safe_urls([*result.urls, *([result.preview_url] if result.preview_url else [])])
         media, types, poster, trouble = await embedded_media(result, self._embed, self._downloads.fetch)
         safe -= self._downloads.refused()
+        full = media_channel.HeldMedia(media, types, poster, "image/png" if poster else "")
+        held = await self._media.hold(full, previews_only=not self._media_in_saved_state)
+        self._media.send_to_views()  # before the traits: a view then shows the full bytes at once, not a preview first
         update = self._task.update if self._task is not None else None
         with self.hold_sync():
             self.status = result.status
@@ -306,15 +314,14 @@ class GenerationWidget(front_end.SyncedTraits):
             self.image_url = self.image_urls[0] if self.image_urls else ""
             self.video_url = result.video_url if result.video_url in safe else ""
             self.preview_url = result.preview_url if result.preview_url in safe else ""
-            self.media, self.media_types = media, types
-            self.poster, self.poster_type = poster, "image/png" if poster else ""
+            self.media, self.media_types, self.poster, self.poster_type = held
+            self.media_is_preview = held is not full and bool(held.media or held.poster)
             shown = bool(media) or not refusals
             self.error = result.error or trouble or ("" if shown else refusals[0])
             self.retryable = result.is_retryable or result.status == "timedout"
             if self._task is not None and self._client is not None:
-                held = (list(media), poster)
                 self.details = details.details_after(
-                    result, self._inputs, self._task, self._client.rest.routes, held, self._clock
+                    result, self._inputs, self._task, self._client.rest.routes, (media, poster), self._clock
                 )
         await self._write_static_copy(result)
         recording.finished(self, self._record_final_state)
@@ -338,7 +345,8 @@ class GenerationWidget(front_end.SyncedTraits):
         self.progress, self.message, self.error, self.retryable = 0, "", "", False
         self.eta_seconds, self.elapsed_seconds, self.started_at = None, 0.0, 0.0
         self.task_id, self.image_url, self.image_urls, self.video_url, self.preview_url = "", "", [], "", ""
-        self.media, self.media_types, self.poster, self.poster_type = [], [], b"", ""
+        self.media, self.media_types, self.poster, self.poster_type, self.media_is_preview = [], [], b"", "", False
+        self._media.clear()
         self.details = {}
 
     def _show_run_failure(self, run: asyncio.Task[Task | None]) -> None:
@@ -365,6 +373,7 @@ class GenerationWidget(front_end.SyncedTraits):
             self.cancel()
         elif command == "hello":  # a view asks whether a kernel holds its model: one that is restored hears nothing
             self.send({"type": "hello"})
+            self._media.on_hello()  # the full bytes, which the traits (and so a saved notebook) do not hold
         else:
             log.debug("ignoring a front-end message: %r", content)
 

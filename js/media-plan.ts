@@ -13,6 +13,8 @@ export interface MediaRef {
 export interface Embedded {
   items: readonly MediaRef[];
   poster: string | null;
+  /** The items and poster are the kernel's small previews, not the result (media_is_preview: no full bytes came). */
+  previewsOnly?: boolean;
 }
 
 export interface MediaPlan {
@@ -26,6 +28,8 @@ export interface MediaPlan {
   preview: string | null;
   /** Alt text for the images. */
   alt: string;
+  /** What it shows are small previews (a restored view): no download of them as if they were the result. */
+  previewsOnly: boolean;
   /** One line per refused URL, naming the trait and the policy's reason. */
   refusals: string[];
 }
@@ -57,7 +61,7 @@ export function planMedia(
   policy: UrlPolicyOptions = {},
   embedded: Embedded = NO_EMBEDDED,
 ): MediaPlan {
-  const plan: MediaPlan = { images: [], video: null, poster: null, preview: null, alt: "", refusals: [] };
+  const plan: MediaPlan = { images: [], video: null, poster: null, preview: null, alt: "", previewsOnly: false, refusals: [] };
   const kind = asKind(state.kind);
   const prompt = asString(state.prompt).trim();
   plan.alt = prompt !== "" ? prompt : kind === "video" ? "Generated video" : "Generated image";
@@ -83,6 +87,12 @@ export function planMedia(
   };
 
   if (kind === "video") {
+    if (embedded.previewsOnly === true && own.length === 0 && embedded.poster !== null) {
+      // A restored video: its poster's preview is all a saved notebook holds (its URL may be long gone).
+      plan.preview = allow("poster", embedded.poster);
+      plan.previewsOnly = plan.preview !== null;
+      return plan;
+    }
     const [label, ref] = own[0] ?? ["video_url", { url: asString(state.video_url), mime: "" }];
     const url = ref.url === "" ? null : allow(label, ref.url);
     plan.video = url === null ? null : { url, mime: ref.mime };
@@ -112,6 +122,7 @@ export function planMedia(
       plan.images.push({ url, mime: ref.mime });
     }
   }
+  plan.previewsOnly = embedded.previewsOnly === true && own.length > 0 && plan.images.length > 0;
   if (plan.images.length === 0) {
     plan.preview = preview();
   }

@@ -5,6 +5,7 @@
 import { BlobStore } from "./blobs";
 import { h, setText } from "./dom";
 import { downloadLink } from "./download";
+import type { FullMediaStore } from "./full-media";
 import { openLightbox } from "./lightbox";
 import { type MediaPlan, type MediaRef, planMedia } from "./media-plan";
 import { type Kind, type Traits, isActive } from "./traits";
@@ -29,7 +30,14 @@ function placeholderText(status: string): string {
   return status === "completed" ? "No result to show" : "No result";
 }
 
-export function createMediaView(traits: Traits, onProblems: (lines: string[]) => void, signal: AbortSignal): MediaView {
+/** `full` holds the full bytes the kernel sent this model (full-media.ts); without them the traits' bytes are shown,
+ * small previews when media_is_preview says so. */
+export function createMediaView(
+  traits: Traits,
+  onProblems: (lines: string[]) => void,
+  signal: AbortSignal,
+  full: FullMediaStore,
+): MediaView {
   const store = new BlobStore();
   const el = h("div", "cw-media");
   const placeholder = h("div", "cw-placeholder");
@@ -121,7 +129,11 @@ export function createMediaView(traits: Traits, onProblems: (lines: string[]) =>
         const alt = count > 1 ? `${plan.alt} (${i + 1} of ${count})` : plan.alt;
         grid.append(imageTile(ref, alt, count > 1 ? `image ${i + 1}` : "the image"));
       });
-      return [grid, downloads(plan.images, "image")];
+      // A preview saved as the result's download would be a small JPEG under the result's name.
+      const below = plan.previewsOnly
+        ? h("div", "cw-downloads cw-preview-only", "Preview only: the full-size result was not saved with the notebook.")
+        : downloads(plan.images, "image");
+      return [grid, below];
     }
     if (plan.preview !== null) {
       const wrap = h("div", "cw-preview-wrap");
@@ -137,7 +149,12 @@ export function createMediaView(traits: Traits, onProblems: (lines: string[]) =>
   };
 
   const update = (): void => {
-    store.sync(traits.raw("media"), traits.raw("media_types"), traits.raw("poster"), traits.str("poster_type"));
+    const sent = full.of(traits.str("task_id"));
+    if (sent !== null) {
+      store.sync(sent.media, sent.types, sent.poster, sent.posterType);
+    } else {
+      store.sync(traits.raw("media"), traits.raw("media_types"), traits.raw("poster"), traits.str("poster_type"));
+    }
     const plan = planMedia(
       {
         kind: traits.kind(),
@@ -148,11 +165,11 @@ export function createMediaView(traits: Traits, onProblems: (lines: string[]) =>
         prompt: traits.raw("prompt"),
       },
       { ownBlobUrls: store.own },
-      store.embedded,
+      { ...store.embedded, previewsOnly: sent === null && traits.bool("media_is_preview") },
     );
     planProblems = plan.refusals;
     // The alt text (from the prompt) is left out: editing the prompt must not reload the result.
-    const key = JSON.stringify([plan.images, plan.video, plan.poster, plan.preview, traits.str("task_id")]);
+    const key = JSON.stringify([plan.images, plan.video, plan.poster, plan.preview, plan.previewsOnly, traits.str("task_id")]);
     if (key !== shownKey) {
       shownKey = key;
       generation += 1;
@@ -174,7 +191,10 @@ export function createMediaView(traits: Traits, onProblems: (lines: string[]) =>
     el.classList.toggle("cw-media-ended-empty", !isActive(status) && !["idle", "invalid", "completed"].includes(status));
   };
 
+  const stopListening = full.subscribe(update);
+
   const dispose = (): void => {
+    stopListening();
     closeLightbox?.();
     store.dispose();
   };

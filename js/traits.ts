@@ -41,6 +41,7 @@ export type WidgetModel = {
   media_types: string[];
   poster: DataView | null;
   poster_type: string;
+  media_is_preview: boolean;
   error: string;
   retryable: boolean;
   connection: string;

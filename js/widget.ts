@@ -7,6 +7,7 @@ import { createDetails } from "./details";
 import { h } from "./dom";
 import { createEditorToggle } from "./editor-toggle";
 import { createErrorPanel } from "./errors";
+import { fullMediaOf } from "./full-media";
 import { createHeader } from "./header";
 import { createMediaView } from "./media";
 import { installNotebookKeys } from "./notebook-keys";
@@ -32,7 +33,7 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
   const controls = createControls(traits, signal);
   const progress = createProgress(traits);
   const errors = createErrorPanel(traits, signal);
-  const media = createMediaView(traits, errors.setMediaProblems, signal);
+  const media = createMediaView(traits, errors.setMediaProblems, signal, fullMediaOf(model));
   const details = createDetails(traits, signal);
   const editor = createEditorToggle(
     traits,
@@ -86,6 +87,7 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
     "media_types",
     "poster",
     "poster_type",
+    "media_is_preview",
   ];
   const routes: Array<[TraitName[], () => void]> = [
     [["status"], onStatus],

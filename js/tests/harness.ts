@@ -112,6 +112,7 @@ export const BASE: WidgetModel = {
   media_types: [],
   poster: null,
   poster_type: "",
+  media_is_preview: false,
   error: "",
   retryable: false,
   connection: "connected",
@@ -151,6 +152,19 @@ export function mount(overrides: Partial<WidgetModel> = {}, { kernel = true } = 
   };
   const all = <T extends HTMLElement = HTMLElement>(selector: string): T[] => [...root.querySelectorAll<T>(selector)];
   return { model, el, root, cleanup, q, all };
+}
+
+/** A second view of `model` (a widget displayed twice); returns its root. */
+export function renderAgain(model: FakeModel): HTMLElement {
+  const el = document.createElement("div");
+  document.body.append(el);
+  const props = { model, el, signal: new AbortController().signal, host: {}, experimental: {} };
+  mounted.push(widget.render(props as unknown as RenderProps<WidgetModel>));
+  const root = el.querySelector<HTMLElement>(".conduit-widget");
+  if (root === null) {
+    throw new Error("no .conduit-widget rendered");
+  }
+  return root;
 }
 
 /** Whether an element or any ancestor up to the widget root is hidden. */

@@ -16,6 +16,7 @@ describe("planMedia", () => {
       poster: null,
       preview: null,
       alt: "Generated image",
+      previewsOnly: false,
       refusals: [],
     });
   });

@@ -18,7 +18,15 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Playwright, sync_playwright
 
 from conduit_widget.server import LocalConduit
-from tests.browser.pages import SCREENSHOTS, open_notebook, theme_is_light, write_notebook
+from tests.browser.pages import (
+    SCREENSHOTS,
+    command,
+    open_notebook,
+    run_all,
+    theme_is_light,
+    wait_run_all,
+    write_notebook,
+)
 from tests.browser.servers import Isolation, JupyterServer
 
 # An image takes about 2 s at this speed (5 s at speed 1), and a 2-second video about 3 s: slow enough to
@@ -185,6 +193,15 @@ class Lab:
         # Every test starts in the default theme, whatever an earlier one chose.
         assert theme_is_light(self.page)
         return path
+
+    def run_and_save(self, notebook: Path, name: str) -> Path:
+        """A copy of `notebook` opened, run whole and saved by JupyterLab; returns the saved file."""
+        shutil.copy(notebook, self.root / name)
+        open_notebook(self.page, self.server.page_url(name), name)
+        run_all(self.page)
+        wait_run_all(self.page, timeout=180)
+        command(self.page, "docmanager:save")
+        return self.root / name
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import nbformat
 import pytest
 from playwright.sync_api import Page, Route
 
-from tests.browser.pages import command, open_notebook, run_all, screenshot, wait_js, wait_run_all
+from tests.browser.pages import open_notebook, screenshot, wait_js
 from tests.browser.servers import ARTIFACTS
 from tests.notebooks.executing import QUICKSTART, execute, nbconvert
 from tests.notebooks.test_executed_quickstart import JPEG_PAYLOAD
@@ -168,12 +168,7 @@ def test_embed_minimal_html_with_its_defaults_renders_the_widget(page, cdn_packa
 
 
 def test_the_quickstart_saved_by_jupyterlab_after_a_run_stores_each_image_once(lab):
-    shutil.copy(QUICKSTART, lab.root / "quickstart.ipynb")
-    open_notebook(lab.page, lab.server.page_url("quickstart.ipynb"), "quickstart.ipynb")
-    run_all(lab.page)
-    wait_run_all(lab.page, timeout=180)
-    command(lab.page, "docmanager:save")
-    saved = lab.root / "quickstart.ipynb"
+    saved = lab.run_and_save(QUICKSTART, "quickstart.ipynb")
     notebook = json.loads(saved.read_text(encoding="utf-8"))
     copies = 0
     for cell in notebook["cells"]:

@@ -17,12 +17,17 @@ class CommSpy:
 
     def __init__(self, widget: Any) -> None:
         self.updates: list[tuple[float, dict[str, Any]]] = []
+        self.update_buffers: list[bytes] = []  # the binary traits' bytes, which leave `state` for the buffers
+        self.custom: list[tuple[dict[str, Any], list[bytes]]] = []  # messages (not state), with their buffers
         self._send = widget.comm.send
         widget.comm.send = self.send
 
     def send(self, data: Any = None, metadata: Any = None, buffers: Any = None) -> None:
         if isinstance(data, dict) and data.get("method") == "update":
             self.updates.append((time.monotonic(), data["state"]))
+            self.update_buffers += [bytes(b) for b in buffers or ()]
+        elif isinstance(data, dict) and data.get("method") == "custom":
+            self.custom.append((data["content"], [bytes(b) for b in buffers or ()]))
         self._send(data=data, metadata=metadata, buffers=buffers)
 
     def values(self, trait: str) -> list[Any]:

@@ -81,10 +81,10 @@ async def test_a_tiles_media_stay_in_the_kernel_and_its_small_picture_goes_to_th
     spies = [CommSpy(tile) for tile in gallery.widgets]  # made in the call, before its first step runs
     await job
     for tile, spy in zip(gallery.widgets, spies, strict=True):
-        assert tile.media and tile.media_types == ["image/png"]  # save() and the picture have them
+        assert tile._media.full.types == ["image/png"]  # save() and the picture have them
         sent = {name for _, state in spy.updates for name in state}
         assert "status" in sent and not sent & {"media", "poster"}  # nor in a saved notebook's widget state
     assert all(p.startswith("data:image/jpeg;base64,") for p in gallery.pictures)
     saved = await gallery.widgets[0].save(tmp_path)
-    assert saved[0].read_bytes() == bytes(gallery.widgets[0].media[0])
+    assert saved[0].read_bytes() == gallery.widgets[0]._media.full.media[0]
     gallery.close()

@@ -32,9 +32,11 @@ async def test_an_image_task_as_the_browser_sees_it(client, conduit):
     assert statuses.count("completed") == 1
     assert widget.image_urls == list(result.image_urls)
     assert widget.image_url == result.image_urls[0]
-    # The local Conduit's URLs are on loopback, where a remote browser could not reach them: embedded.
-    assert widget.media_types == ["image/png", "image/png"]
-    assert [Image.open(io.BytesIO(m)).size for m in widget.media] == [(96, 64), (96, 64)]
+    # The local Conduit's URLs are on loopback, where a remote browser could not reach them: embedded, the full
+    # bytes kept in the kernel (views get them by message) and the traits given their JPEG previews.
+    assert widget._media.full.types == ["image/png", "image/png"]
+    assert [Image.open(io.BytesIO(m)).size for m in widget._media.full.media] == [(96, 64), (96, 64)]
+    assert widget.media_types == ["image/jpeg", "image/jpeg"] and widget.media_is_preview
     assert widget.backend == "local simulator"
     assert widget.connection == "connected"
     assert widget.error == ""
@@ -48,13 +50,15 @@ async def test_a_video_task_ends_with_its_clip_and_poster(client, conduit):
     result = await widget.wait(20)
     assert result.ok
     assert widget.video_url.endswith(".mp4")
-    assert widget.media_types == ["video/mp4"]
-    assert bytes(widget.media[0])[4:8] == b"ftyp"
+    full = widget._media.full  # the clip itself never is a trait: views get it by message
+    assert full.types == ["video/mp4"] and widget.media == []
+    assert full.media[0][4:8] == b"ftyp"
     if get_profile(conduit.config.profile).video_details:
         assert widget.preview_url.endswith(".png")
-        assert bytes(widget.poster).startswith(b"\x89PNG")
+        assert full.poster.startswith(b"\x89PNG")
+        assert bytes(widget.poster).startswith(b"\xff\xd8") and widget.poster_type == "image/jpeg"  # its preview
     else:  # 7c3fd76a never fills in a preview
-        assert (widget.preview_url, bytes(widget.poster)) == ("", b"")
+        assert (widget.preview_url, bytes(widget.poster), full.poster) == ("", b"", b"")
     assert widget.progress == 100
 
 
