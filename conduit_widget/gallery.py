@@ -97,7 +97,7 @@ class Gallery(anywidget.AnyWidget):
         if loop is None:
             raise ConduitError("generate_many() needs a running event loop: call it in a notebook cell")
         made = [
-            GenerationWidget(p, kind=kind, client=self._client, auto_start=False, compact=True, **options)
+            gallery_tiles.GalleryTile(p, kind=kind, client=self._client, auto_start=False, compact=True, **options)
             for p in prompts
         ]
         for tile in made:  # a tile's first run is its auto start: in marimo it adopts a re-run's task (request_memo)

@@ -15,6 +15,19 @@ from typing import Any, Final
 from conduit_widget import static_copy
 from conduit_widget.widget import GenerationWidget
 
+SHOWN_BY_ITS_GALLERY: Final = "This generation is shown by its Gallery: display the gallery to see it."
+
+
+class GalleryTile(GenerationWidget):
+    """The GenerationWidget behind a tile: it runs the generation and holds its result, and the Gallery shows it.
+    Its model in the browser needs no front end of its own, and each widget model of a notebook saved with its
+    widget state carries its module and stylesheet (about 46 kB): so it carries a view of one line, which says
+    where it is shown if someone displays it anyway."""
+
+    _esm = f"export default {{ render({{ el }}) {{ el.textContent = {SHOWN_BY_ITS_GALLERY!r}; }} }};\n"
+    _css = ""
+
+
 QUEUED: Final = "queued"  # not a server status: the tile waits for a free slot
 ERROR_CHARACTERS: Final = 140  # a tile says why in a line or two; the whole message is in the widget's `error`
 

@@ -26,7 +26,7 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 RESULTS = 5  # thumbnails in the static copies: the quickstart's fox, waves' poster and the gallery's three tiles
 WIDGETS = 2  # the fox and the waves; the gallery is one view of its own (its tiles' widgets are never displayed)
 EARLIER_WAIT = 10  # seconds: a view waits 3 s for a kernel's answer before it says it shows an earlier result
-# The quickstart as JupyterLab saved it after a run weighed about 81 kB when this was set (the README has the
+# The quickstart as JupyterLab saved it after a run weighed about 71 kB when this was set (the README has the
 # figure): each thumbnail once, no widget state (JupyterLab's saveState is off by default).
 LAB_SAVED_BUDGET = 120_000
 

@@ -12,9 +12,9 @@ import pytest
 
 from tests.notebooks.executing import QUICKSTART, execute
 
-# The executed quickstart weighed about 344 kB when this budget was set (see the README, where the static copy is
+# The executed quickstart weighed about 233 kB when this budget was set (see the README, where the static copy is
 # described): well above it means media went into the notebook whole or twice.
-SIZE_BUDGET = 400_000
+SIZE_BUDGET = 300_000
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 JPEG_PAYLOAD = re.compile(r"/9j/[A-Za-z0-9+/=]{200,}")  # base64 of a JPEG starts with /9j/
 

@@ -82,6 +82,8 @@ async def test_a_tiles_media_stay_in_the_kernel_and_its_small_picture_goes_to_th
     await job
     for tile, spy in zip(gallery.widgets, spies, strict=True):
         assert tile._media.full.types == ["image/png"]  # save() and the picture have them
+        # A GenerationWidget all the same, but with no front end of its own: the Gallery shows it.
+        assert isinstance(tile, GenerationWidget) and len(tile._esm) < 200 and tile._css == ""
         sent = {name for _, state in spy.updates for name in state}
         assert "status" in sent and not sent & {"media", "poster"}  # nor in a saved notebook's widget state
     assert all(p.startswith("data:image/jpeg;base64,") for p in gallery.pictures)

@@ -99,5 +99,6 @@ def test_an_executor_records_a_gallery_no_cell_awaits_and_no_tile_saves_its_full
     tiles = [m for m in state.values() if "static_id" in m["state"] and "tiles" not in m["state"]]
     assert len(tiles) == 2 and all(m["state"]["status"] == "completed" for m in tiles)
     assert not [b for m in tiles for b in m.get("buffers", []) if b.get("data")], "a tile's full media were saved"
+    assert all(len(m["state"]["_esm"]) + len(m["state"]["_css"]) < 200 for m in tiles), "a tile saved a front end"
     copies = [o for o in notebook.cells[0].outputs if "data-conduit-static" in o.get("data", {}).get("text/html", "")]
     assert len(copies) == 1 and copies[0]["data"]["text/html"].count("data:image/jpeg;base64,") == 2
