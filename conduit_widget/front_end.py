@@ -59,7 +59,6 @@ INPUTS: Final[dict[str, tuple[type, ...]]] = {
 }
 COMMANDS: Final = ("generate", "cancel", "retry", "hello")
 # The result's bytes: a saved notebook holds them only when the user asks (embed_media="full").
-MEDIA_BYTES: Final = ("media", "media_types", "poster", "poster_type")
 MAX_IMAGES: Final = 10  # images one widget asks for at most
 
 
@@ -75,10 +74,11 @@ def source(name: str) -> str | Path:
     return text if "\n" in text else text + "\n"  # a one-line string ending in ".x" would be taken for a path
 
 
-def recorded_traits(names: list[str], *, with_media: bool) -> list[str]:
+def recorded_traits(names: list[str]) -> list[str]:
     """Of a widget's synced traits, those its final state is recorded with: not the front-end module and
-    ipywidgets' own (unchanged since the widget was opened), nor the media bytes unless `with_media`."""
-    return [name for name in names if not name.startswith("_") and (with_media or name not in MEDIA_BYTES)]
+    ipywidgets' own (unchanged since the widget was opened). The media traits are in: they hold small previews
+    (the full bytes only with embed_media="full"), so a restored widget shows its result without its server."""
+    return [name for name in names if not name.startswith("_")]
 
 
 def screen(sync_data: Any) -> tuple[dict[str, Any], list[Any]]:

@@ -85,7 +85,7 @@ class GenerationWidget(front_end.SyncedTraits):
         self._owns_layout = "layout" not in kwargs  # a Layout passed in may be shared: not ours to close
         self._closed = False
         self._embed: EmbedMedia = True if embed_media == "full" else embed_media
-        self._media_in_saved_state = embed_media == "full"  # else a saved notebook holds the static copy's thumbnails
+        self._media_in_saved_state = embed_media == "full"  # else the media traits hold previews (media_channel)
         self._task: Task | None = None
         self._run: asyncio.Task[Task | None] | None = None
         self._inputs = RunInputs.of(self)  # the last run's own copy of its inputs (see run_inputs)
@@ -222,9 +222,8 @@ class GenerationWidget(front_end.SyncedTraits):
                 handle.update(self._static_bundle, raw=True)
 
     def _record_final_state(self) -> None:
-        # Every synced trait but the front-end module, so that the recorded model is the final one, not a mix; the
-        # media bytes only if asked for (the static copy holds their thumbnails), and the kernel answers no view of it.
-        self.send_state(front_end.recorded_traits(self.keys, with_media=self._media_in_saved_state))
+        # Every synced trait but the front-end module, so that the recorded model is the final one, not a mix.
+        self.send_state(front_end.recorded_traits(self.keys))
         self._publish_static_copy()
 
     # -- the run -------------------------------------------------------------------------------

@@ -111,6 +111,11 @@ def test_the_executed_quickstart_opened_in_jupyterlab_shows_every_result(lab, la
     shown = wait_results_shown(lab.page)
     assert shown["statuses"] == ["completed"] * (WIDGETS if trusted else 0), shown
     assert shown["galleries"] == (1 if trusted else 0), shown
+    if trusted:  # the fox shows the preview its saved state holds, not a link to a server that may be gone
+        fox = lab.page.locator(".conduit-widget").first
+        assert "Preview only" in fox.inner_text()
+        width = fox.locator("img").first.evaluate("(img) => img.complete ? img.naturalWidth : 0")
+        assert 0 < width <= 384, width
     assert "pending" not in lab.page.locator(".jp-Notebook").inner_text().lower(), "a stale repr says pending"
 
 

@@ -3,6 +3,7 @@ records the final state even when no cell awaits the widget; an interactive fron
 
 from __future__ import annotations
 
+import base64
 import os
 import queue
 import time
@@ -25,10 +26,14 @@ def test_an_executor_records_the_final_state_of_a_widget_no_cell_awaits(conduit,
     ).execute()
 
     state = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
-    [model] = [m["state"] for m in state.values() if "static_id" in m["state"]]
+    [saved] = [m for m in state.values() if "static_id" in m["state"]]
+    model = saved["state"]
     assert (model["status"], model["progress"]) == ("completed", 100)
     assert model["task_id"] and model["image_urls"], "the result's identity is in the saved model"
-    assert model["media"] == [], "the media bytes stay out of the saved state: the static copy holds thumbnails"
+    # A preview, not the PNG: a restored widget shows its result without its server, and the notebook stays light.
+    assert model["media_is_preview"] is True and model["media_types"] == ["image/jpeg"]
+    [preview] = [base64.b64decode(b["data"]) for b in saved["buffers"] if b["path"] == ["media", 0]]
+    assert preview[:3] == b"\xff\xd8\xff"
     static = [o for o in notebook.cells[0].outputs if "data-conduit-static" in o.get("data", {}).get("text/html", "")]
     assert len(static) == 1 and "data:image/jpeg;base64," in static[0]["data"]["text/html"]
 
