@@ -105,7 +105,7 @@ async def test_a_key_the_server_echoes_reaches_nothing(hostility: Hostility, cap
     if hostility.fail:
         assert "the model crashed (for key [redacted])" in widget.error
     if hostility.media == "error":
-        assert "storage is down (for key [the virtual key])" in widget.error
+        assert "storage is down (for key [redacted])" in widget.error
 
 
 @pytest.mark.security(SECURITY_KEY)

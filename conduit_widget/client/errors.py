@@ -30,7 +30,7 @@ import builtins
 import json
 from typing import Any
 
-from conduit_widget.client.redaction import redact
+from conduit_widget.client.redaction import REDACTED, redact
 
 __all__ = [
     "APIError",
@@ -202,7 +202,7 @@ def error_for_status(
     """The typed error for an HTTP error answer to `what` (e.g. "creating an image task")."""
     detail = message_from_body(body) or _DEFAULT_MESSAGES.get(status, "no details given")
     if secret:
-        detail = detail.replace(secret, "[the virtual key]")  # should a server ever echo it back
+        detail = detail.replace(secret, REDACTED)  # should a server ever echo it back: marked as redact() marks it
     message = f"{what} failed with HTTP {status}: {detail}"
     if task_id:
         message += f" (task {task_id})"

@@ -17,7 +17,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from conduit_widget.client.errors import ConfigurationError
-from conduit_widget.client.redaction import redact
+from conduit_widget.client.redaction import REDACTED, redact
 from conduit_widget.protocol import KEY_PREFIX, SIZE_PATTERN, VIDEO_SECONDS
 
 _SIZE: Final = re.compile(SIZE_PATTERN)
@@ -28,7 +28,7 @@ def shown(value: Any, secret: str | None = None) -> str:
     """A wrong value as a message may repeat it: short, and with any key in it blanked out."""
     text = repr(value)
     if secret:
-        text = text.replace(secret, "[the API key]")
+        text = text.replace(secret, REDACTED)  # even one too short for `remember`, as redact() marks any key
     text = redact(text)  # before shortening: a key cut in two would no longer be recognised
     return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
 
