@@ -3,8 +3,8 @@
 marimo re-runs a cell when it, or anything upstream of it, changes, and `marimo run` runs the whole notebook once
 per visitor; neither is a request for a new picture, yet each made a new GenerationWidget that started a new
 generation. So in marimo the first run of a widget (its auto start, or a Gallery tile's first run) looks here first:
-a task of the same request (server, kind, prompt, model, size, n, duration, seed) that is still running is
-followed, one that completed is shown, and only otherwise is a new one created. A failed, cancelled or timed-out
+a task of the same request (the same account, server and key, and the same kind, prompt, model, size, n, duration
+and seed) that is still running is followed, one that completed is shown, and only otherwise is a new one created. A failed, cancelled or timed-out
 task is not adopted: running the cell again after one of those is a reason to try again. An explicit
 `generate()`, Retry or Generate always creates a new task (and becomes the one later runs adopt).
 
@@ -25,7 +25,7 @@ import sys
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Final, TypeVar
 
 from conduit_widget.client.models import TaskResult, TaskUpdate
@@ -56,23 +56,25 @@ def applies() -> bool:
         return False
 
 
-def key_of(server: str | None, run: RunInputs) -> Key:
-    return (server or "local", run.kind, run.prompt, run.model, run.size, run.n, run.duration, run.seed)
+def key_of(account: Hashable, run: RunInputs) -> Key:
+    """`account` is the client's (`ConduitClient.account`): a Conduit keeps each key's tasks to that key, and a
+    visitor with another key must not be shown, or cancel, a task that is not theirs."""
+    return (account, run.kind, run.prompt, run.model, run.size, run.n, run.duration, run.seed)
 
 
 async def task_for(
-    server: str | None, run: RunInputs, adopt: bool, create: Callable[[], Awaitable[Task]], clock: RunClock
+    account: Hashable, run: RunInputs, adopt: bool, create: Callable[[], Awaitable[Task]], clock: RunClock
 ) -> Task:
     """The task of this run: outside marimo always `create()`d; in marimo adopted if `adopt` and there is one
     (or one is being created), else created and remembered for later runs. `create`'s errors pass through."""
     if not applies():
         return await create()
-    key = key_of(server, run)
+    key = key_of(account, run)
     if adopt:
         with _lock:
             pending = _creating.get(key)
         made = await _created(*pending) if pending is not None else None
-        found = made or _adoptable(server, run)
+        found = made or _adoptable(account, run)
         if found is not None:
             return found
     here = asyncio.get_running_loop()
@@ -82,7 +84,7 @@ async def task_for(
     task: Task | None = None
     try:
         task = await create()
-        remember(server, run, task, clock)
+        remember(account, run, task, clock)
         return task
     finally:
         creation.set_result(task)  # None when it failed: those waiting create their own
@@ -103,10 +105,10 @@ async def _created(owner: asyncio.AbstractEventLoop, creation: asyncio.Future[Ta
     return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(there(), owner))
 
 
-def _adoptable(server: str | None, run: RunInputs) -> Task | None:
+def _adoptable(account: Hashable, run: RunInputs) -> Task | None:
     """The live or completed task of this request, if there is one to follow."""
     with _lock:
-        task = _tasks.get(key_of(server, run))
+        task = _tasks.get(key_of(account, run))
         owner = _owners.get(task) if task is not None else None
     if task is None or owner is None:
         return None
@@ -121,9 +123,9 @@ def clock_of(task: Task, mine: RunClock) -> RunClock:
         return _clocks.get(task, mine)
 
 
-def remember(server: str | None, run: RunInputs, task: Task, clock: RunClock | None = None) -> None:
+def remember(account: Hashable, run: RunInputs, task: Task, clock: RunClock | None = None) -> None:
     """`task` is the one later runs of this request adopt (made on the running loop), timed by `clock`."""
-    key = key_of(server, run)
+    key = key_of(account, run)
     with _lock:
         _tasks[key] = task
         if clock is not None:

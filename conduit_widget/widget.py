@@ -249,7 +249,7 @@ class GenerationWidget(front_end.SyncedTraits):
         adopt, self._adopt = self._adopt, False
         try:
             create = functools.partial(self._create, client)
-            task = await request_memo.task_for(client.base_url, run, adopt, create, self._clock)
+            task = await request_memo.task_for(client.account, run, adopt, create, self._clock)
         except ConduitError as exc:
             with self.hold_sync():
                 self.status, self.error = "failed", exc.message

@@ -119,6 +119,12 @@ class ConduitClient:
         return self._base_url
 
     @property
+    def account(self) -> tuple[str | None, Secret | None]:
+        """Whose requests these are: the server and the key (a Secret: its repr never shows it). A Conduit keeps
+        each key's tasks to that key, so whatever is shared between clients is shared only within one account."""
+        return self._base_url, self._key
+
+    @property
     def transport(self) -> Transport:
         return self._intervals.transport
 

@@ -88,10 +88,10 @@ async def test_the_memo_holds_at_most_its_limit_of_requests_the_oldest_forgotten
     await task.wait(30)
     runs = [RunInputs(f"request {i}", "image", "", "64x64", 1, 0.0, None) for i in range(request_memo.LIMIT + 44)]
     for run in runs:
-        request_memo.remember(client.base_url, run, task)
-    assert request_memo._adoptable(client.base_url, runs[-1]) is task
-    assert request_memo._adoptable(client.base_url, runs[-request_memo.LIMIT]) is task
-    assert request_memo._adoptable(client.base_url, runs[-request_memo.LIMIT - 1]) is None, (
+        request_memo.remember(client.account, run, task)
+    assert request_memo._adoptable(client.account, runs[-1]) is task
+    assert request_memo._adoptable(client.account, runs[-request_memo.LIMIT]) is task
+    assert request_memo._adoptable(client.account, runs[-request_memo.LIMIT - 1]) is None, (
         "the oldest was not forgotten"
     )
     assert len(request_memo._tasks) == request_memo.LIMIT
@@ -138,3 +138,21 @@ async def test_in_marimo_another_visitors_loop_follows_and_cancels_a_live_task_m
     await owner.wait(30)
     assert owner.status == "cancelled"
     owner.close()
+
+
+async def test_in_marimo_a_visitor_with_another_key_never_adopts_a_task_that_is_not_theirs(
+    in_marimo: None, client: ConduitClient, conduit: LocalConduit, other_key: str
+) -> None:
+    async with ConduitClient(conduit.base_url, other_key) as theirs:
+        mine = GenerationWidget("a memo of two accounts", size="64x64", client=client)
+        await mine.wait(30)
+        other = GenerationWidget("a memo of two accounts", size="64x64", client=theirs)
+        await other.wait(30)
+        # A Conduit keeps each key's tasks to that key: the other visitor's request is a task of their own.
+        assert len(made(conduit, "a memo of two accounts")) == 2
+        assert mine.task_id != other.task_id
+        again = GenerationWidget("a memo of two accounts", size="64x64", client=theirs)
+        await again.wait(30)
+        assert again.task_id == other.task_id  # and within one account, the memo still holds
+        for widget in (mine, other, again):
+            widget.close()
