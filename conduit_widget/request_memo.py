@@ -4,9 +4,9 @@ marimo re-runs a cell when it, or anything upstream of it, changes, and `marimo 
 per visitor; neither is a request for a new picture, yet each made a new GenerationWidget that started a new
 generation. So in marimo the first run of a widget (its auto start, or a Gallery tile's first run) looks here first:
 a task of the same request (the same account, server and key, and the same kind, prompt, model, size, n, duration
-and seed) that is still running is followed, one that completed is shown, and only otherwise is a new one created. A failed, cancelled or timed-out
-task is not adopted: running the cell again after one of those is a reason to try again. An explicit
-`generate()`, Retry or Generate always creates a new task (and becomes the one later runs adopt).
+and seed) that is still running is followed, one that completed is shown, and only otherwise is a new one created. A
+failed, cancelled or timed-out task is not adopted: running the cell again after one of those is a reason to try
+again. An explicit `generate()`, Retry or Generate always creates a new task (and becomes the one later runs adopt).
 
 In Jupyter this is off: a Jupyter user re-running a cell usually wants a new picture, and nothing re-runs cells
 behind their back. Detecting marimo never imports it (`sys.modules`): a lean install does not load it.
