@@ -1,7 +1,7 @@
 // The Gallery's synced trait contract with the Python side (conduit_widget.gallery;
 // tests/widget/test_gallery_contract.py holds the two to the same names and types)
 // and a tolerant reader of its tiles: every value comes from another process.
-import { asNumber, asString, statusOf } from "./traits";
+import { asNumber, asString, isActive, statusOf } from "./traits";
 
 export interface TileState {
   prompt: string;
@@ -54,8 +54,9 @@ export function isEnded(status: string): boolean {
   return ENDINGS.has(status);
 }
 
+/** A tile waiting for its slot, or a task in flight. */
 export function canCancel(status: string): boolean {
-  return status === "queued" || status === "pending" || status === "processing";
+  return status === "queued" || isActive(status);
 }
 
 /** "4 of 9": how many of the set have ended, of how many. */

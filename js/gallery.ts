@@ -15,8 +15,8 @@ import {
   type TileState,
 } from "./gallery-traits";
 import { type LightboxItem, openLightbox } from "./lightbox";
-import { createStaticCopyHider, isFinal } from "./static-copy";
-import { asNumber, asString, asStringArray, classSuffix } from "./traits";
+import { createStaticCopyHider } from "./static-copy";
+import { asNumber, asString, asStringArray, classSuffix, isFinal } from "./traits";
 
 export type { GalleryModel } from "./gallery-traits";
 

@@ -5,6 +5,7 @@
 // class. Arrow keys move through the items, Esc, the close button and a click on
 // the backdrop close it and give focus back to where it was; focus stays inside
 // while it is open.
+import { h } from "./dom";
 import { allowedType } from "./download";
 
 export interface LightboxItem {
@@ -53,15 +54,6 @@ async function openInline(url: string): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(local), 60_000);
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
-
 /**
  * Shows `items[index]` over the whole page. Returns a function that closes it (closing twice is harmless).
  * Opening another closes this one first. Focus goes back to `returnFocus` on close, if it is still in the page.
@@ -75,7 +67,7 @@ export function openLightbox(items: LightboxItem[], index: number, returnFocus: 
   const ac = new AbortController();
   const signal = ac.signal;
 
-  const root = el("div", "cw-lightbox");
+  const root = h("div", "cw-lightbox");
   root.setAttribute("role", "dialog");
   root.setAttribute("aria-modal", "true");
   root.setAttribute("aria-label", "Image viewer");
@@ -84,26 +76,26 @@ export function openLightbox(items: LightboxItem[], index: number, returnFocus: 
   const style = document.createElement("style");
   style.textContent = STYLE;
 
-  const bar = el("div", "cw-lightbox-bar");
-  const count = el("span", "cw-lightbox-count");
-  const caption = el("span", "cw-lightbox-caption");
-  const full = el("a", "cw-lightbox-full", "Open full size");
+  const bar = h("div", "cw-lightbox-bar");
+  const count = h("span", "cw-lightbox-count");
+  const caption = h("span", "cw-lightbox-caption");
+  const full = h("a", "cw-lightbox-full", "Open full size");
   full.target = "_blank";
   full.rel = "noopener noreferrer";
-  const close = el("button", "cw-lightbox-close", "×");
+  const close = h("button", "cw-lightbox-close", "×");
   close.type = "button";
   close.setAttribute("aria-label", "Close image viewer");
   close.title = "Close (Esc)";
   bar.append(count, caption, full, close);
 
-  const stage = el("div", "cw-lightbox-stage");
-  const img = el("img", "cw-lightbox-img");
+  const stage = h("div", "cw-lightbox-stage");
+  const img = h("img", "cw-lightbox-img");
   img.decoding = "async";
   stage.append(img);
-  const prev = el("button", "cw-lightbox-nav cw-lightbox-prev", "‹");
+  const prev = h("button", "cw-lightbox-nav cw-lightbox-prev", "‹");
   prev.type = "button";
   prev.setAttribute("aria-label", "Previous image");
-  const next = el("button", "cw-lightbox-nav cw-lightbox-next", "›");
+  const next = h("button", "cw-lightbox-nav cw-lightbox-next", "›");
   next.type = "button";
   next.setAttribute("aria-label", "Next image");
   root.append(style, bar, stage, prev, next);

@@ -6,14 +6,10 @@
 // (pending, 0 %) shows no result, so the copy is the only one the reader gets.
 // A live re-run does not show an old copy: the kernel empties it first.
 
+import { isFinal } from "./traits";
+
 const ATTR = "data-conduit-static";
 
-const FINAL = new Set(["completed", "failed", "cancelled", "timedout"]);
-
-/** Whether a status is a task's last one (conduit_widget.client.models.TERMINAL). */
-export function isFinal(status: string): boolean {
-  return FINAL.has(status);
-}
 
 /** Hides (or shows again, `hide` false) every element whose data-conduit-static equals `id`; returns how many. */
 export function hideStaticCopies(doc: Document, id: string, hide = true): number {

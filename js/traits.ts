@@ -65,6 +65,13 @@ export function isActive(status: string): boolean {
   return ACTIVE.has(status);
 }
 
+/** The statuses a task ends with (conduit_widget.protocol.TERMINAL_STATUSES). */
+const FINAL = new Set(["completed", "failed", "cancelled", "timedout"]);
+
+export function isFinal(status: string): boolean {
+  return FINAL.has(status);
+}
+
 export function asString(v: unknown): string {
   return typeof v === "string" ? v : "";
 }

@@ -82,6 +82,9 @@ def test_the_browser_counts_as_running_every_status_that_is_not_an_ending() -> N
     assert active is not None
     running = [s for s in protocol.STATUSES if s not in protocol.TERMINAL_STATUSES]
     assert re.findall(r'"(\w+)"', active[1]) == running
+    final = re.search(r"const FINAL = new Set\(\[([^\]]*)\]\)", TRAITS_TS)
+    assert final is not None
+    assert re.findall(r'"(\w+)"', final[1]) == [s for s in protocol.STATUSES if s in protocol.TERMINAL_STATUSES]
 
 
 def test_sizes_limits_and_lengths_are_the_kernels() -> None:
